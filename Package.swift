@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ocitool",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ocitool", targets: ["ocitool"]),
+        .library(name: "OCITool", targets: ["OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, each wrapped once (only OCICore imports them).
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // Streams: digests, tar, compression.
+        .target(name: "OCICore", dependencies: ["CArchive", "CCrypto", "CZlib", "CZstd"]),
+        // Image-spec and docker records, references, canonical JSON.
+        .target(name: "OCIModel", dependencies: ["OCICore"]),
+        // Content-addressed blob store and image store (an OCI layout).
+        .target(name: "OCIStore", dependencies: ["OCICore", "OCIModel"]),
+        // Archive readers (docker-save, Docker 25+, OCI) and writers.
+        .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIStore"]),
+        // Layer operations: union view, diff, commit layers.
+        .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"]),
+        // Command-line verbs.
+        .target(name: "OCICommands", dependencies: [
+            "OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),
+
+        .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"], path: "Tests/OCITestSupport"),
+        .testTarget(name: "OCICoreTests", dependencies: ["OCICore", "OCITestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,4 @@
+#ifndef OCITOOL_CCRYPTO_SHIM_H
+#define OCITOOL_CCRYPTO_SHIM_H
+#include <openssl/evp.h>
+#endif

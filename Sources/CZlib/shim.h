@@ -1,0 +1,12 @@
+#ifndef OCITOOL_CZLIB_SHIM_H
+#define OCITOOL_CZLIB_SHIM_H
+#include <zlib.h>
+
+/* deflateInit2 / inflateInit2 are macros; Swift cannot call them directly. */
+static inline int ocitool_deflateInit2(z_streamp strm, int level, int windowBits, int memLevel) {
+    return deflateInit2(strm, level, Z_DEFLATED, windowBits, memLevel, Z_DEFAULT_STRATEGY);
+}
+static inline int ocitool_inflateInit2(z_streamp strm, int windowBits) {
+    return inflateInit2(strm, windowBits);
+}
+#endif

@@ -1,0 +1,75 @@
+import OCICore
+
+/// Watches a blob's bytes as they stream past: detects its compression from
+/// the first bytes and, for gzip/zstd, decompresses on the fly to compute
+/// the uncompressed digest (the diff_id of a layer). A decode failure is
+/// recorded, not thrown: the blob may not be a layer at all.
+final class LayerDigester: ByteSink {
+    private var head: [UInt8] = []
+    private(set) var compression: Compression?
+    private var decoder: ByteSink?
+    private var digester: DigestingSink?
+    private(set) var decodeError: String?
+    private let context: String
+
+    init(context: String) { self.context = context }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if compression == nil {
+            head.append(contentsOf: bytes.prefix(max(0, 6 - head.count)))
+            if head.count < 6 {
+                pendingBytes.append(contentsOf: bytes)
+                return
+            }
+            decide()
+            if !pendingBytes.isEmpty {
+                let p = pendingBytes
+                pendingBytes = []
+                feed(p)
+            }
+        }
+        feed(bytes)
+    }
+
+    private var pendingBytes: [UInt8] = []
+
+    private func decide() {
+        let c = Compression.detect(head)
+        compression = c
+        if c == .gzip || c == .zstd {
+            let d = DigestingSink()
+            digester = d
+            decoder = try? c.decoder(into: d, context: context)
+        }
+    }
+
+    private func feed<C: ContiguousBytes>(_ data: C) {
+        data.withUnsafeBytes { feed($0) }
+    }
+
+    private func feed(_ bytes: UnsafeRawBufferPointer) {
+        guard let decoder, decodeError == nil else { return }
+        do { try decoder.write(bytes) } catch { decodeError = "\(error)" }
+    }
+
+    func finish() throws {
+        if compression == nil {
+            decide()
+            let p = pendingBytes
+            pendingBytes = []
+            feed(p)
+        }
+        if let decoder, decodeError == nil {
+            do { try decoder.finish() } catch { decodeError = "\(error)" }
+        }
+    }
+
+    /// The digest of the decompressed content (nil for uncompressed blobs,
+    /// whose diff_id is their own digest, or after a decode error).
+    var uncompressedDigest: Digest? {
+        guard decodeError == nil, let digester else { return nil }
+        return try? digester.digest()
+    }
+}
+
+import Foundation

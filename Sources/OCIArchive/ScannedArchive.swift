@@ -1,0 +1,164 @@
+import OCICore
+import OCIModel
+import OCIStore
+
+/// What one pass over an archive found: every regular member hashed and
+/// staged in the store's ingest area (or recognised as already stored),
+/// links between members, and the metadata documents.
+public final class ScannedArchive {
+    /// Facts about one distinct blob of the archive.
+    public struct Blob: Sendable {
+        public let digest: Digest
+        public let size: Int64
+        public let compression: Compression
+        /// Digest of the decompressed content for gzip/zstd blobs.
+        public let uncompressedDigest: Digest?
+        /// Why decompression failed, if it did.
+        public let decodeError: String?
+        /// Staging file, or nil when the blob was already in the store.
+        public let staged: StagedBlob?
+        /// The first member it came from (for messages).
+        public let member: String
+
+        /// The diff_id this blob would have as a layer, if it can be a layer.
+        public var diffID: Digest? { compression == .none ? digest : uncompressedDigest }
+    }
+
+    public let name: String
+    let store: ImageStore
+    /// Normalised member path → blob digest.
+    public private(set) var members: [String: Digest] = [:]
+    /// Normalised member path → normalised target path (sym and hard links).
+    public private(set) var links: [String: String] = [:]
+    public private(set) var blobs: [Digest: Blob] = [:]
+    /// Metadata documents by normalised path (`manifest.json`, `index.json`, …).
+    public private(set) var documents: [String: [UInt8]] = [:]
+
+    static let metadataNames: Set<String> = ["manifest.json", "index.json", "oci-layout", "repositories"]
+    public static let metadataLimit = 32 << 20
+
+    init(name: String, store: ImageStore) {
+        self.name = name
+        self.store = store
+    }
+
+    /// Reads every member of `source` once.
+    static func scan(_ source: MemberSource, store: ImageStore, onBlob: ((Blob) -> Void)? = nil) throws -> ScannedArchive {
+        let scan = ScannedArchive(name: source.name, store: store)
+        do {
+            while let entry = try source.next() {
+                let path = entry.normalizedPath
+                switch entry.kind {
+                case .regular:
+                    if metadataNames.contains(path) {
+                        let sink = MemorySink(limit: metadataLimit, context: "\(source.name): \(path)")
+                        try source.readData(into: sink)
+                        scan.documents[path] = sink.bytes
+                    } else {
+                        let blob = try scan.ingest(source, path: path)
+                        onBlob?(blob)
+                    }
+                case .symlink:
+                    let target = entry.linkTarget ?? ""
+                    let dir = PathString(path).deletingLastComponent
+                    let joined = target.hasPrefix("/") ? target : (dir == "." ? target : dir + "/" + target)
+                    scan.links[path] = resolveDots(joined)
+                case .hardlink:
+                    scan.links[path] = TarEntry.normalize(entry.linkTarget ?? "")
+                default:
+                    continue
+                }
+            }
+        } catch {
+            scan.discard()
+            throw error
+        }
+        return scan
+    }
+
+    private func ingest(_ source: MemberSource, path: String) throws -> Blob {
+        let writer = try store.blobs.beginStaging()
+        let digester = LayerDigester(context: "\(name): \(path)")
+        do {
+            try source.readData(into: TeeSink(writer, digester))
+            try digester.finish()
+            let staged = try writer.close()
+            if let existing = blobs[staged.digest] {
+                staged.discard()
+                members[path] = staged.digest
+                return existing
+            }
+            let keep = !store.blobs.contains(staged.digest)
+            if !keep { staged.discard() }
+            let blob = Blob(digest: staged.digest, size: staged.size, compression: digester.compression ?? .none,
+                            uncompressedDigest: digester.uncompressedDigest, decodeError: digester.decodeError,
+                            staged: keep ? staged : nil, member: path)
+            blobs[staged.digest] = blob
+            members[path] = staged.digest
+            return blob
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    /// Removes every staging file of this scan.
+    public func discard() {
+        for b in blobs.values { b.staged?.discard() }
+    }
+
+    /// Resolves a member path through links (at most 16 hops) to its blob.
+    public func blob(atMember rawPath: String) -> Blob? {
+        var path = ScannedArchive.resolveDots(rawPath)
+        for _ in 0..<16 {
+            if let d = members[path] { return blobs[d] }
+            guard let next = links[path] else { return nil }
+            path = next
+        }
+        return nil
+    }
+
+    /// The blob with `digest`, from this archive or already in the store.
+    public func blob(_ digest: Digest) -> Blob? { blobs[digest] }
+
+    /// Reads a small blob's bytes (from staging or the store).
+    public func bytes(of blob: Blob, limit: Int = metadataLimit) throws -> [UInt8] {
+        guard blob.size <= Int64(limit) else {
+            throw ArchiveError.member(archive: name, member: blob.member, message: "\(blob.size) bytes is too large for a JSON document")
+        }
+        if let s = blob.staged { return try FS.readFile(s.path, limit: limit) }
+        return try store.blobs.read(blob.digest, limit: limit)
+    }
+
+    /// Path of the blob's bytes on disk (staging file or store).
+    public func path(of blob: Blob) -> String {
+        blob.staged?.path ?? store.blobs.path(for: blob.digest)
+    }
+
+    /// Normalises `a/./b/../c` to `a/c` (leading `/` and `./` stripped;
+    /// `..` above the top is dropped).
+    static func resolveDots(_ path: String) -> String {
+        var out: [Substring] = []
+        for c in path.split(separator: "/") {
+            if c == "." || c.isEmpty { continue }
+            if c == ".." { _ = out.popLast(); continue }
+            out.append(c)
+        }
+        return out.joined(separator: "/")
+    }
+}
+
+/// Writes to two sinks.
+final class TeeSink: ByteSink {
+    let a: ByteSink
+    let b: ByteSink
+    init(_ a: ByteSink, _ b: ByteSink) {
+        self.a = a
+        self.b = b
+    }
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try a.write(bytes)
+        try b.write(bytes)
+    }
+    func finish() throws {}
+}

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `ocitool` command: one subcommand per verb.
+public struct OCIToolCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ocitool",
+        abstract: "Read, check, store and write container image archives without a daemon.",
+        subcommands: [
+            LoadCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self,
+            TagCommand.self, RmiCommand.self, PruneCommand.self, MembersCommand.self,
+        ])
+    public init() {}
+}

@@ -1,0 +1,1 @@
+// placeholder module file; filled in by later work

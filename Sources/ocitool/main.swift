@@ -1,0 +1,3 @@
+import OCICommands
+
+OCIToolCommand.main()
