@@ -37,6 +37,11 @@ let package = Package(
 
         .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"], path: "Tests/OCITestSupport"),
         .testTarget(name: "OCICoreTests", dependencies: ["OCICore", "OCITestSupport"]),
+        .testTarget(name: "OCIModelTests", dependencies: ["OCIModel", "OCITestSupport"]),
+        .testTarget(name: "OCIStoreTests", dependencies: ["OCIStore", "OCIArchive", "OCITestSupport"]),
+        .testTarget(name: "OCIArchiveTests", dependencies: ["OCIArchive", "OCIStore", "OCITestSupport"]),
+        .testTarget(name: "OCILayerTests", dependencies: ["OCILayer", "OCIArchive", "OCIStore", "OCITestSupport"]),
+        .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,46 @@
+# ocitool — make targets. Each works on a fresh Debian 12 machine as root.
+SWIFT ?= swift
+CONFIG ?= debug
+BIN = .build/$(CONFIG)/ocitool
+DEMO_ROOT ?= /tmp/ocitool-demo-store
+DEMO_IMAGE ?= TestImages/podman-docker.tar
+BUILD_PKGS = libarchive-dev zlib1g-dev libssl-dev libzstd-dev pkg-config
+TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr
+
+.PHONY: deps build release test demo bench clean
+
+# Install only the Debian packages that are missing.
+deps:
+	@missing=""; for p in $(BUILD_PKGS) $(TEST_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c $(CONFIG)
+
+release:
+	$(MAKE) build CONFIG=release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+# The main job on a bundled image: load it, list it, inspect it.
+demo: build
+	@rm -rf $(DEMO_ROOT)
+	$(BIN) members $(DEMO_IMAGE)
+	$(BIN) --help >/dev/null
+	$(BIN) load --root $(DEMO_ROOT) $(DEMO_IMAGE)
+	$(BIN) images --root $(DEMO_ROOT)
+	$(BIN) history --root $(DEMO_ROOT) localhost/ocitool-test/podman-docker:v1
+	$(BIN) inspect --root $(DEMO_ROOT) localhost/ocitool-test/podman-docker:v1
+
+bench: deps
+	bash bench/run.sh
+
+clean:
+	rm -rf .build
