@@ -31,7 +31,9 @@ struct ArchiveRecognizer {
                 try collect(d, names: Self.names(from: d.annotations), depth: 0, into: &images)
             }
         }
-        if let manifestBytes = scan.documents["manifest.json"] {
+        if let manifestBytes = scan.documents["manifest.json"], let image = try directoryTransportImage(manifestBytes) {
+            images.append(image)
+        } else if let manifestBytes = scan.documents["manifest.json"] {
             let entries: [DockerManifestEntry]
             do {
                 entries = try DockerManifestEntry.parseList(manifestBytes, what: "\(name): manifest.json")
@@ -71,7 +73,8 @@ struct ArchiveRecognizer {
         for (path, digest) in scan.members.sorted(by: { $0.key < $1.key }) {
             let parts = path.split(separator: "/")
             guard parts.count == 3, parts[0] == "blobs" else { continue }
-            guard parts[1] == "sha256" else { continue }
+            // Only names that are digests are blobs; other files (.DS_Store, ._*) are ignored.
+            guard parts[1] == "sha256", (try? Digest(sha256Hex: String(parts[2]))) != nil else { continue }
             if "sha256:\(parts[2])" != digest.description {
                 throw ArchiveError.member(archive: name, member: path, message: "digest mismatch: name says sha256:\(parts[2]), content is \(digest)")
             }
@@ -118,15 +121,15 @@ struct ArchiveRecognizer {
             warnings.append("skipped artifact \(d.digest.shortID) (config media type \(configType))")
             return
         }
-        var desc = Descriptor(mediaType: probe.mediaType ?? (d.mediaType.isEmpty ? MediaType.ociManifest : d.mediaType),
-                              digest: d.digest, size: d.size)
-        if !d.mediaType.isEmpty { desc.mediaType = d.mediaType }
+        // The blob's own media type is the truth (some writers put another in the descriptor).
+        let mediaType = [probe.mediaType, manifest.mediaType, d.mediaType].compactMap { $0 }.first(where: { MediaType.isManifest($0) }) ?? MediaType.ociManifest
+        var desc = Descriptor(mediaType: mediaType, digest: d.digest, size: d.size)
         desc.platform = d.platform
         images.append(try verified(manifest: manifest, manifestBytes: bytes, descriptor: desc, names: names, synthesized: false, layerMembers: nil))
     }
 
     /// Chooses the manifests of an index to load: the wanted platform's.
-    private func select(from index: ImageIndex, member: String) throws -> [Descriptor] {
+    private mutating func select(from index: ImageIndex, member: String) throws -> [Descriptor] {
         let candidates = index.manifests.filter { !isAttestation($0) }
         if candidates.count <= 1 && !explicitPlatform { return candidates }
         let matching = candidates.filter { ($0.platform ?? platform).matches(platform) }
@@ -136,7 +139,12 @@ struct ArchiveRecognizer {
                                       message: "no image for platform \(platform) (available: \(available.joined(separator: ", "))); choose one with --platform")
         }
         if scan.blob(chosen.digest) == nil && !store.blobs.contains(chosen.digest) {
-            let present = candidates.filter { scan.blob($0.digest) != nil }.compactMap { $0.platform?.description }
+            let presentDescriptors = candidates.filter { scan.blob($0.digest) != nil || store.blobs.contains($0.digest) }
+            let present = presentDescriptors.compactMap { $0.platform?.description }
+            if !explicitPlatform && presentDescriptors.count == 1 {
+                warnings.append("platform \(platform) is not in the archive (a sparse save); loading \(present.first ?? "the only image present"), the only platform present")
+                return presentDescriptors
+            }
             throw ArchiveError.member(archive: name, member: member,
                                       message: "platform \(platform): manifest \(chosen.digest) is not in the archive (a sparse save); platforms present: \(present.isEmpty ? "none" : present.joined(separator: ", "))")
         }
@@ -186,6 +194,18 @@ struct ArchiveRecognizer {
             }
         }
         return try verified(manifest: manifest, manifestBytes: bytes, descriptor: desc, names: names, synthesized: true, layerMembers: entry.layers)
+    }
+
+    /// containers/image `dir:` layout: `manifest.json` is the image manifest
+    /// itself and blobs are files named by their hex digest.
+    private mutating func directoryTransportImage(_ bytes: [UInt8]) throws -> LoadedImage? {
+        guard let obj = try? CanonicalJSON.object(from: bytes, what: "manifest.json") as? [String: Any] else { return nil }
+        guard (obj["schemaVersion"] as? Int) == 2, obj["config"] != nil else {
+            throw ArchiveError.member(archive: name, member: "manifest.json", message: "image manifest schema \(obj["schemaVersion"] ?? "?") is not supported (only schema 2 / OCI)")
+        }
+        let manifest = try Manifest.parse(bytes, what: "\(name): manifest.json")
+        let desc = Descriptor(mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: SHA256Hasher.digest(bytes), size: Int64(bytes.count))
+        return try verified(manifest: manifest, manifestBytes: bytes, descriptor: desc, names: [], synthesized: true, layerMembers: nil)
     }
 
     /// Member names that spell a digest (`<hex>.json`, `sha256:<hex>`) must match the content.

@@ -45,9 +45,8 @@ public final class TarReader {
         let ctx = Unmanaged.passRetained(box).toOpaque()
         let rc = archive_read_open2(a, ctx, nil, readCallback, nil, closeCallback)
         if rc != ARCHIVE_OK {
-            let msg = TarReader.message(a)
-            archive_read_free(a)
-            throw CoreError.archive(context: name, message: msg)
+            // deinit frees the handle (every stored property is set by now).
+            throw CoreError.archive(context: name, message: TarReader.message(a))
         }
     }
 

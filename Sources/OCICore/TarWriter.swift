@@ -35,9 +35,8 @@ public final class TarWriter {
         archive_write_set_bytes_in_last_block(a, 1)
         let ctx = Unmanaged.passUnretained(box).toOpaque()
         guard archive_write_open2(a, ctx, nil, writeCallback, nil, nil) == ARCHIVE_OK else {
-            let msg = TarWriter.message(a)
-            archive_write_free(a)
-            throw CoreError.archive(context: name, message: msg)
+            // deinit frees the handle (every stored property is set by now).
+            throw CoreError.archive(context: name, message: TarWriter.message(a))
         }
     }
 
