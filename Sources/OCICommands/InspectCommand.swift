@@ -22,7 +22,7 @@ struct InspectCommand: ParsableCommand {
                 failures.append("\(error)")
             }
         }
-        Console.out(Console.json(out))
+        Console.out(out.isEmpty ? "[]" : Console.json(out))
         if !failures.isEmpty {
             for f in failures { Console.err("Error: \(f)") }
             throw ExitCode(1)
