@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Times ocitool against its peers on the benchmark image (see bench/run.sh).
+
+Each case runs RUNS times under /usr/bin/time -v; the best wall time is
+reported with its CPU% and the largest peak RSS seen. MB/s is always the
+image's uncompressed layer bytes (U) divided by wall time, so rows compare
+as "time to process this image", as in ../shared/bench/RESULTS-baseline.md.
+Every output directory is fresh for every run (a new directory tree on the
+same file system), and removed afterwards.
+"""
+import argparse, os, re, shutil, subprocess, sys, tempfile, time
+
+U = 1_306_298_880  # uncompressed layer bytes of the benchmark image
+
+
+def timed(cmd, setup=None):
+    if setup:
+        setup()
+    out = subprocess.run(["/usr/bin/time", "-v"] + cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr[-2000:])
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    t = {}
+    for line in out.stderr.splitlines():
+        line = line.strip()
+        m = re.match(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.*)", line)
+        if m:
+            parts = [float(p) for p in m.group(1).split(":")]
+            wall = 0.0
+            for p in parts:
+                wall = wall * 60 + p
+            t["wall"] = wall
+        elif line.startswith("User time (seconds):"):
+            t["user"] = float(line.split(":")[1])
+        elif line.startswith("System time (seconds):"):
+            t["sys"] = float(line.split(":")[1])
+        elif line.startswith("Maximum resident set size (kbytes):"):
+            t["rss"] = int(line.split(":")[1]) / 1024
+    return t
+
+
+def best(name, what, make_cmd, runs, work):
+    results = []
+    for i in range(runs):
+        d = tempfile.mkdtemp(prefix=f"{name}-", dir=work)
+        try:
+            results.append(timed(make_cmd(d)))
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+    b = min(results, key=lambda r: r["wall"])
+    rss = max(r["rss"] for r in results)
+    cpu = 100 * (b["user"] + b["sys"]) / max(b["wall"], 1e-6)
+    return {"case": name, "what": what, "wall": b["wall"], "mbs": U / b["wall"] / 1e6, "cpu": cpu, "rss": rss}
+
+
+def table(rows, pairs):
+    print("| case | what | best wall s | MB/s | CPU% | peak RSS MB |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['case']} | {r['what']} | {r['wall']:.2f} | {r['mbs']:.0f} | {r['cpu']:.0f} | {r['rss']:.0f} |")
+    print()
+    by = {r["case"]: r for r in rows}
+    for ours, theirs in pairs:
+        if ours in by and theirs in by:
+            print(f"- {ours} vs {theirs}: {by[theirs]['wall'] / by[ours]['wall']:.2f}x faster")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--img", required=True)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--work", default=os.environ.get("BENCH_WORK", "/var/tmp"))
+    ap.add_argument("--only", default="", help="comma-separated case name prefixes")
+    a = ap.parse_args()
+    docker_tar = f"{a.img}/big-docker.tar"
+    oci_gz = f"{a.img}/big-oci-gzip.tar"
+    ob = os.path.abspath(a.bin)
+    cases = [
+        ("ocitool.load.raw", "ocitool load big-docker.tar (digest + diff_id verify + store)",
+         lambda d: [ob, "load", "-q", "--root", f"{d}/store", docker_tar]),
+        ("skopeo.load.raw", "skopeo copy --dest-oci-accept-uncompressed-layers docker-archive: oci:",
+         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", "--dest-oci-accept-uncompressed-layers",
+                    f"docker-archive:{docker_tar}", f"oci:{d}/layout:big"]),
+        ("ocitool.load.ociarch", "ocitool load big-oci-gzip.tar (digest + gunzip diff_id verify + store)",
+         lambda d: [ob, "load", "-q", "--root", f"{d}/store", oci_gz]),
+        ("skopeo.load.ociarch", "skopeo copy oci-archive: oci: (no diff_id check)",
+         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", f"oci-archive:{oci_gz}:big", f"oci:{d}/layout:big"]),
+    ]
+    extra = os.path.join(os.path.dirname(__file__), "cases_extra.py")
+    if os.path.exists(extra):
+        ns = {"ob": ob, "img": a.img, "docker_tar": docker_tar, "oci_gz": oci_gz}
+        exec(open(extra).read(), ns)
+        cases += ns.get("CASES", [])
+    only = [p for p in a.only.split(",") if p]
+    rows = []
+    for name, what, cmd in cases:
+        if only and not any(name.startswith(p) for p in only):
+            continue
+        sys.stderr.write(f"running {name} x{a.runs}\n")
+        rows.append(best(name, what, cmd, a.runs, a.work))
+    pairs = [(n, n.replace("ocitool.", "skopeo.", 1)) for n, _, _ in cases if n.startswith("ocitool.")]
+    pairs += [(n, n.replace("ocitool.", "umoci.", 1)) for n, _, _ in cases if n.startswith("ocitool.")]
+    table(rows, pairs)
+
+
+if __name__ == "__main__":
+    main()
