@@ -4,7 +4,7 @@ CONFIG ?= debug
 BIN = .build/$(CONFIG)/ocitool
 DEMO_ROOT ?= /tmp/ocitool-demo-store
 DEMO_IMAGE ?= TestImages/podman-docker.tar
-BUILD_PKGS = libarchive-dev zlib1g-dev libssl-dev libzstd-dev pkg-config
+BUILD_PKGS = libarchive-dev zlib1g-dev libssl-dev libzstd-dev libisal-dev pkg-config
 TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr
 
 .PHONY: deps build release test demo bench clean

@@ -15,12 +15,13 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
         return .none
     }
 
-    /// Returns a sink that decodes this compression into `downstream`.
+    /// Returns a sink that decodes this compression into `downstream`
+    /// (gzip through ISA-L; `GzipDecoder` is the zlib reference).
     /// - Throws: for xz/bzip2, which are only read through libarchive.
     public func decoder(into downstream: ByteSink, context: String) throws -> ByteSink {
         switch self {
         case .none: return PassThroughSink(downstream)
-        case .gzip: return try GzipDecoder(into: downstream, context: context)
+        case .gzip: return IsalGzipDecoder(into: downstream, context: context)
         case .zstd: return try ZstdDecoder(into: downstream, context: context)
         case .xz, .bzip2:
             throw CoreError.compression(context: context, message: "\(rawValue) layers are not supported (OCI layers are tar, tar+gzip or tar+zstd)")
@@ -31,7 +32,10 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
     public func encoder(into downstream: ByteSink, level: Int? = nil, threads: Int = 0, context: String) throws -> ByteSink {
         switch self {
         case .none: return PassThroughSink(downstream)
-        case .gzip: return try GzipEncoder(into: downstream, level: level ?? 6, context: context)
+        case .gzip:
+            // Default and level 1: ISA-L's fast deflate; levels 2-9: zlib.
+            if let level, level > 1 { return try GzipEncoder(into: downstream, level: level, context: context) }
+            return IsalGzipEncoder(into: downstream, context: context)
         case .zstd: return try ZstdEncoder(into: downstream, level: level ?? 3, threads: threads, context: context)
         case .xz, .bzip2:
             throw CoreError.compression(context: context, message: "writing \(rawValue) is not supported")

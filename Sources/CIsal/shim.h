@@ -1,0 +1,7 @@
+#ifndef OCITOOL_CISAL_SHIM_H
+#define OCITOOL_CISAL_SHIM_H
+#include <isa-l/igzip_lib.h>
+
+/* Constants Swift cannot import as macros of other macros. */
+static const int OCITOOL_ISAL_LVL1_BUF = ISAL_DEF_LVL1_DEFAULT;
+#endif

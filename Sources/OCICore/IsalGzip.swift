@@ -1,0 +1,152 @@
+import CIsal
+
+private let isalOutChunk = 256 << 10
+
+/// A streaming gzip decoder on Intel ISA-L's igzip (about 4× zlib's inflate
+/// speed here). Accepts concatenated members, verifies each member's CRC,
+/// and rejects truncated or corrupt input. Output is identical to
+/// `GzipDecoder`'s (zlib), which the tests use as the reference.
+public final class IsalGzipDecoder: ByteSink {
+    private let state: UnsafeMutablePointer<inflate_state>
+    private let next: ByteSink
+    private let context: String
+    private let out: UnsafeMutablePointer<UInt8>
+    private var sawInput = false
+    private var finished = false
+
+    public init(into next: ByteSink, context: String) {
+        self.next = next
+        self.context = context
+        state = .allocate(capacity: 1)
+        isal_inflate_init(state)
+        state.pointee.crc_flag = UInt32(ISAL_GZIP)
+        out = .allocate(capacity: isalOutChunk)
+    }
+
+    deinit {
+        state.deallocate()
+        out.deallocate()
+    }
+
+    private var memberDone: Bool { state.pointee.block_state == ISAL_BLOCK_FINISH }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var input = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self))
+        var remaining = bytes.count
+        while remaining > 0 || (!memberDone && sawInput) {
+            if memberDone {
+                if remaining == 0 { break }
+                if input.pointee == 0 {
+                    // Zero padding after the last member: ignore.
+                    input += 1
+                    remaining -= 1
+                    continue
+                }
+                isal_inflate_reset(state)
+                state.pointee.crc_flag = UInt32(ISAL_GZIP)
+            }
+            // Feed at most 4 GiB - 1 at a time (avail_in is 32-bit).
+            let chunk = min(remaining, Int(UInt32.max))
+            state.pointee.next_in = input
+            state.pointee.avail_in = UInt32(chunk)
+            sawInput = true
+            state.pointee.next_out = out
+            state.pointee.avail_out = UInt32(isalOutChunk)
+            let rc = isal_inflate(state)
+            let consumed = chunk - Int(state.pointee.avail_in)
+            input += consumed
+            remaining -= consumed
+            let produced = isalOutChunk - Int(state.pointee.avail_out)
+            if produced > 0 { try next.write(UnsafeRawBufferPointer(start: out, count: produced)) }
+            if rc < 0 {
+                throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip error \(rc))")
+            }
+            if memberDone { continue }
+            // Input used up and output not full: wait for more input.
+            if remaining == 0 && produced < isalOutChunk { break }
+        }
+    }
+
+    public func finish() throws {
+        guard !finished else { return }
+        finished = true
+        guard sawInput else { throw CoreError.compression(context: context, message: "gzip stream is empty") }
+        guard memberDone else {
+            throw CoreError.compression(context: context, message: "gzip stream is truncated (unexpected end of data)")
+        }
+        try next.finish()
+    }
+}
+
+/// A streaming gzip encoder on ISA-L's igzip at its level 1 (about 20× zlib
+/// -6 here, output ~10% larger). The header is igzip's fixed one (mtime 0,
+/// OS 255), so output is the same on every machine.
+public final class IsalGzipEncoder: ByteSink {
+    private let stream: UnsafeMutablePointer<isal_zstream>
+    private let levelBuffer: UnsafeMutablePointer<UInt8>
+    private let next: ByteSink
+    private let context: String
+    private let out: UnsafeMutablePointer<UInt8>
+    private var finished = false
+
+    public init(into next: ByteSink, context: String) {
+        self.next = next
+        self.context = context
+        stream = .allocate(capacity: 1)
+        isal_deflate_init(stream)
+        levelBuffer = .allocate(capacity: Int(OCITOOL_ISAL_LVL1_BUF))
+        stream.pointee.level = 1
+        stream.pointee.level_buf = levelBuffer
+        stream.pointee.level_buf_size = UInt32(OCITOOL_ISAL_LVL1_BUF)
+        stream.pointee.gzip_flag = UInt16(IGZIP_GZIP)
+        stream.pointee.end_of_stream = 0
+        stream.pointee.flush = UInt16(NO_FLUSH)
+        out = .allocate(capacity: isalOutChunk)
+    }
+
+    deinit {
+        stream.deallocate()
+        levelBuffer.deallocate()
+        out.deallocate()
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        var input = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self))
+        var remaining = bytes.count
+        while remaining > 0 {
+            let chunk = min(remaining, 1 << 30)
+            stream.pointee.next_in = input
+            stream.pointee.avail_in = UInt32(chunk)
+            repeat {
+                try pump()
+            } while stream.pointee.avail_in > 0
+            input += chunk
+            remaining -= chunk
+        }
+    }
+
+    private func pump() throws {
+        stream.pointee.next_out = out
+        stream.pointee.avail_out = UInt32(isalOutChunk)
+        let rc = isal_deflate(stream)
+        guard rc == COMP_OK else {
+            throw CoreError.compression(context: context, message: "igzip deflate failed (\(rc))")
+        }
+        let produced = isalOutChunk - Int(stream.pointee.avail_out)
+        if produced > 0 { try next.write(UnsafeRawBufferPointer(start: out, count: produced)) }
+    }
+
+    public func finish() throws {
+        guard !finished else { return }
+        finished = true
+        stream.pointee.end_of_stream = 1
+        stream.pointee.next_in = nil
+        stream.pointee.avail_in = 0
+        repeat {
+            try pump()
+        } while stream.pointee.internal_state.state != ZSTATE_END
+        try next.finish()
+    }
+}
