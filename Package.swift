@@ -17,10 +17,11 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CLinux"),
         .systemLibrary(name: "CIsal", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
 
         // Streams: digests, tar, compression.
-        .target(name: "OCICore", dependencies: ["CArchive", "CCrypto", "CZlib", "CZstd", "CIsal"]),
+        .target(name: "OCICore", dependencies: ["CArchive", "CCrypto", "CZlib", "CZstd", "CIsal", "CLinux"]),
         // Image-spec and docker records, references, canonical JSON.
         .target(name: "OCIModel", dependencies: ["OCICore"]),
         // Content-addressed blob store and image store (an OCI layout).

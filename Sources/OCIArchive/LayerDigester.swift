@@ -12,7 +12,13 @@ final class LayerDigester: ByteSink {
     private(set) var decodeError: String?
     private let context: String
 
-    init(context: String) { self.context = context }
+    private let parallel: Bool
+
+    /// - Parameter parallel: decompress and hash on a worker thread.
+    init(context: String, parallel: Bool = false) {
+        self.context = context
+        self.parallel = parallel
+    }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if compression == nil {
@@ -39,7 +45,10 @@ final class LayerDigester: ByteSink {
         if c == .gzip || c == .zstd {
             let d = DigestingSink()
             digester = d
-            decoder = try? c.decoder(into: d, context: context)
+            // In parallel mode inflate and hashing each get a worker thread.
+            if let dec = try? c.decoder(into: parallel ? AsyncSink(inner: d) : d, context: context) {
+                decoder = parallel ? AsyncSink(inner: dec) : dec
+            }
         }
     }
 

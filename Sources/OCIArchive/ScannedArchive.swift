@@ -55,7 +55,7 @@ public final class ScannedArchive {
                         try source.readData(into: sink)
                         scan.documents[path] = sink.bytes
                     } else {
-                        let blob = try scan.ingest(source, path: path)
+                        let blob = try scan.ingest(source, path: path, size: entry.size)
                         onBlob?(blob)
                     }
                 case .symlink:
@@ -76,9 +76,11 @@ public final class ScannedArchive {
         return scan
     }
 
-    private func ingest(_ source: MemberSource, path: String) throws -> Blob {
-        let writer = try store.blobs.beginStaging()
-        let digester = LayerDigester(context: "\(name): \(path)")
+    private func ingest(_ source: MemberSource, path: String, size: Int64) throws -> Blob {
+        // Large blobs: hash (and inflate + hash) on worker threads while this one reads and writes.
+        let parallel = size >= 4 << 20
+        let writer = try store.blobs.beginStaging(parallel: parallel)
+        let digester = LayerDigester(context: "\(name): \(path)", parallel: parallel)
         do {
             try source.readData(into: TeeSink(writer, digester))
             try digester.finish()

@@ -1,6 +1,6 @@
 import CIsal
 
-private let isalOutChunk = 256 << 10
+private let isalOutChunk = 512 << 10
 
 /// A streaming gzip decoder on Intel ISA-L's igzip (about 4× zlib's inflate
 /// speed here). Accepts concatenated members, verifies each member's CRC,

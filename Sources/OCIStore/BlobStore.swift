@@ -38,9 +38,10 @@ public final class BlobStore: Sendable {
     }
 
     /// Starts staging a new blob.
-    public func beginStaging() throws -> StagingWriter {
+    /// - Parameter parallel: hash on a worker thread (worth it for large blobs).
+    public func beginStaging(parallel: Bool = false) throws -> StagingWriter {
         try FS.makeDirectories(ingestDirectory)
-        return try StagingWriter(directory: ingestDirectory)
+        return try StagingWriter(directory: ingestDirectory, parallel: parallel)
     }
 
     /// Stages in-memory bytes (JSON documents).
@@ -87,14 +88,16 @@ public struct StagedBlob: Sendable, Hashable {
     public func discard() { FS.removeFile(path) }
 }
 
-/// Writes one staging file while hashing it.
+/// Writes one staging file while hashing it. With `parallel`, hashing runs
+/// on a worker thread while the caller keeps writing (large blobs).
 public final class StagingWriter: ByteSink {
     public let path: String
     private let file: FileSink
-    private let digesting: DigestingSink
+    private let digesting = DigestingSink()
+    private let hashSink: ByteSink
     private var closed = false
 
-    init(directory: String) throws {
+    init(directory: String, parallel: Bool) throws {
         var attempt = 0
         while true {
             let candidate = "\(directory)/\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
@@ -106,29 +109,36 @@ public final class StagingWriter: ByteSink {
                 attempt += 1
             }
         }
-        digesting = DigestingSink(forwardingTo: file)
+        file.writeBehind = true
+        hashSink = parallel ? AsyncSink(inner: digesting) : digesting
     }
 
     deinit { if !closed { abandon() } }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws { try digesting.write(bytes) }
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try file.write(bytes)
+        try hashSink.write(bytes)
+        count += Int64(bytes.count)
+    }
 
     /// Bytes written so far.
-    public var count: Int64 { digesting.count }
+    public private(set) var count: Int64 = 0
 
     public func finish() throws {}
 
-    /// Closes the file and returns the staged blob.
+    /// Waits for the hash, syncs and closes the file, and returns the staged blob.
     public func close() throws -> StagedBlob {
         closed = true
+        try hashSink.finish()
         try file.sync()
-        let d = try digesting.digest()
-        return StagedBlob(path: path, digest: d, size: digesting.count)
+        try file.finish()
+        return StagedBlob(path: path, digest: try digesting.digest(), size: count)
     }
 
     /// Closes and deletes the staging file.
     public func abandon() {
         closed = true
+        try? hashSink.finish()
         try? file.finish()
         FS.removeFile(path)
     }

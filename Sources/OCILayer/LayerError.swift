@@ -1,0 +1,70 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Errors of the union view (unpack, export, squash, diff). Every case names
+/// the layer and the member it is about, so one line tells the user what to
+/// look at.
+public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The entry would write outside the target directory, replace the
+    /// directory itself, or is a malformed whiteout. `--skip-unsafe` turns
+    /// these into warnings.
+    case unsafeEntry(layer: String, entry: String, reason: String)
+    /// An explicit limit (`--max-bytes`, `--max-entries`) was reached.
+    case limitExceeded(layer: String, entry: String, what: String, limit: Int64, flag: String)
+    /// A system call failed while applying `entry`.
+    case io(layer: String, entry: String, operation: String, errno: Int32)
+    /// The entry cannot be applied (hard-link target missing, a parent is a
+    /// file, too many symlinks…).
+    case invalidEntry(layer: String, entry: String, reason: String)
+    /// The destination cannot be used.
+    case destination(path: String, reason: String)
+    /// The image named on the command line cannot be chosen.
+    case imageSelection(ref: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unsafeEntry(layer, entry, reason):
+            return "\(layer): entry \(Self.quote(entry)): unsafe entry rejected: \(reason)"
+        case let .limitExceeded(layer, entry, what, limit, flag):
+            return "\(layer): entry \(Self.quote(entry)): \(what) exceeds the limit of \(limit) (raise it with \(flag))"
+        case let .io(layer, entry, operation, code):
+            return "\(layer): entry \(Self.quote(entry)): \(operation): \(String(cString: strerror(code)))"
+        case let .invalidEntry(layer, entry, reason):
+            return "\(layer): entry \(Self.quote(entry)): \(reason)"
+        case let .destination(path, reason):
+            return "\(path): \(reason)"
+        case let .imageSelection(ref, reason):
+            return "\(ref): \(reason)"
+        }
+    }
+
+    /// True for the errors `--skip-unsafe` may skip.
+    public var isUnsafeEntry: Bool {
+        if case .unsafeEntry = self { return true }
+        return false
+    }
+
+    static func quote(_ s: String) -> String {
+        let printable = s.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7f }
+        return printable ? s : s.debugDescription
+    }
+}
+
+/// Names a layer and an entry in errors raised deep inside file-system code.
+struct EntryContext {
+    var layer: String
+    var entry: String
+
+    func io(_ operation: String, _ code: Int32 = errno) -> LayerError {
+        .io(layer: layer, entry: entry, operation: operation, errno: code)
+    }
+
+    func unsafe(_ reason: String) -> LayerError {
+        .unsafeEntry(layer: layer, entry: entry, reason: reason)
+    }
+
+    func invalid(_ reason: String) -> LayerError {
+        .invalidEntry(layer: layer, entry: entry, reason: reason)
+    }
+}

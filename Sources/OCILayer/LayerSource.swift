@@ -1,0 +1,35 @@
+import OCICore
+import OCIArchive
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One layer blob to read: a tar file, plain or compressed (gzip, zstd,
+/// xz, bzip2: detected from the bytes), and the name errors give it.
+public struct LayerSource: Sendable, Equatable {
+    /// Path of the blob on disk.
+    public var path: String
+    /// Names the layer in errors, e.g. `layer 2/3 sha256:…`.
+    public var name: String
+
+    public init(path: String, name: String) {
+        self.path = path
+        self.name = name
+    }
+
+    /// The layers of `record`, bottom first.
+    public static func layers(of record: ImageRecord) throws -> [LayerSource] {
+        let paths = try record.layerPaths()
+        let descriptors = record.manifest.layers
+        return paths.enumerated().map { i, p in
+            LayerSource(path: p, name: "layer \(i + 1)/\(paths.count) \(descriptors[i].digest)")
+        }
+    }
+
+    /// Opens the blob as a tar stream (an empty blob is an empty layer).
+    func open() throws -> TarReader {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LayerError.io(layer: name, entry: "-", operation: "open \(path)", errno: errno) }
+        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true)
+    }
+}

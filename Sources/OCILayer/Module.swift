@@ -1,1 +1,0 @@
-// placeholder module file; filled in by later work

@@ -1,0 +1,69 @@
+import OCICore
+import OCIModel
+import OCIStore
+import OCIArchive
+
+/// An image named on the command line, opened for the union view: a store
+/// reference, or an archive file or OCI layout directory (read into a
+/// private spool that `close()` deletes). `ARCHIVE@N` picks the N-th image
+/// (from 0) of an archive holding several.
+public final class OpenedImage {
+    public let record: ImageRecord
+    /// The layers, bottom first.
+    public let layers: [LayerSource]
+    private let spool: SpooledArchive?
+
+    /// Opens `ref`.
+    /// - Throws: `LayerError.imageSelection` when an archive holds several
+    ///   images and none was picked, or the index is out of range; the
+    ///   store's and archive reader's errors otherwise.
+    public init(_ ref: String, store: ImageStore, platform: Platform? = nil) throws {
+        var target = ref
+        var pick: Int?
+        if !FS.exists(ref), let at = ref.lastIndex(of: "@") {
+            let prefix = String(ref[..<at])
+            let suffix = ref[ref.index(after: at)...]
+            if let n = Int(suffix), n >= 0, FS.exists(prefix) {
+                target = prefix
+                pick = n
+            }
+        }
+        let (records, spool) = try ImageLocator.open(target, store: store, platform: platform)
+        self.spool = spool
+        let chosen: ImageRecord
+        if let pick {
+            guard records.indices.contains(pick) else {
+                spool?.close()
+                throw LayerError.imageSelection(ref: ref, reason: "the archive holds \(records.count) image(s); index \(pick) is out of range")
+            }
+            chosen = records[pick]
+        } else if records.count == 1 {
+            chosen = records[0]
+        } else {
+            spool?.close()
+            let names = records.enumerated().map { i, r in
+                "@\(i) " + (r.names.first.map(\.familiarString) ?? r.id.shortID)
+            }
+            throw LayerError.imageSelection(ref: ref, reason: records.isEmpty ? "the archive holds no image"
+                : "the archive holds \(records.count) images; pick one with \(target)@N (\(names.joined(separator: ", ")))")
+        }
+        record = chosen
+        do {
+            layers = try LayerSource.layers(of: chosen)
+        } catch {
+            spool?.close()
+            throw error
+        }
+    }
+
+    /// Deletes the spool of an archive (nothing for a store image).
+    public func close() { spool?.close() }
+
+    /// Does `path` look like an image (an archive file, or a directory with
+    /// an OCI layout or a docker-save `manifest.json`) rather than a plain
+    /// directory tree?
+    public static func looksLikeImage(_ path: String) -> Bool {
+        guard FS.isDirectory(path) else { return FS.exists(path) }
+        return ["oci-layout", "index.json", "manifest.json"].contains { FS.exists(path + "/" + $0) }
+    }
+}

@@ -1,0 +1,131 @@
+import OCICore
+
+/// Streams the union view of a layer stack as one tar: what `Unpacker`
+/// would leave in a directory, with no whiteouts, hard links pointing at a
+/// surviving member of their group (or the content written again under a
+/// surviving name when the original path was deleted or replaced).
+///
+/// Two passes: `UnionIndex` reads every layer once and keeps only headers
+/// (memory bounded by the number of paths); then each layer that still
+/// contributes something is read again and its surviving members are
+/// written in layer order, data streamed in the reader's blocks.
+public enum UnionExporter {
+    /// What an export wrote.
+    public struct Report: Sendable, Equatable {
+        /// Members written.
+        public var entries = 0
+        /// File data bytes written.
+        public var bytes: Int64 = 0
+        /// Members of the layers read (first pass).
+        public var layerEntries: Int64 = 0
+        /// Unsafe entries skipped with `skipUnsafe`.
+        public var skippedUnsafe: [String] = []
+        /// Sockets and unknown member types left out.
+        public var skippedOther = 0
+    }
+
+    /// Writes the merged file system of `layers` into `sink` as a tar
+    /// stream (finished at the end).
+    /// - Throws: `LayerError` for unsafe or invalid entries and limits,
+    ///   `CoreError` for unreadable layers or a failing sink.
+    @discardableResult
+    public static func export(_ layers: [LayerSource], to sink: ByteSink, name: String = "export",
+                              limits: UnionLimits = .defaults, skipUnsafe: Bool = false,
+                              warn: (String) -> Void = { _ in }) throws -> Report {
+        let index = try UnionIndex(layers: layers, limits: limits, skipUnsafe: skipUnsafe, warn: warn)
+        let writer = try TarWriter(sink: sink, name: name)
+        var emitter = Emitter(writer: writer)
+        for (i, layer) in layers.enumerated() {
+            let plan = index.plan[i]
+            guard !plan.isEmpty else { continue }
+            let reader = try layer.open()
+            var ordinal = -1
+            var k = 0
+            while k < plan.count, let entry = try reader.next() {
+                ordinal += 1
+                while k < plan.count && plan[k].ordinal == ordinal {
+                    let ctx = EntryContext(layer: layer.name, entry: entry.path)
+                    switch plan[k].action {
+                    case let .node(node):
+                        guard entry.kind == node.header.kind || node.inode == nil && entry.kind == .hardlink else {
+                            throw ctx.invalid("the layer changed between the two passes of the export")
+                        }
+                        if !node.emitted { try emitter.emit(node) }
+                    case let .inode(inode):
+                        guard entry.kind == .regular, entry.size == inode.header.size else {
+                            throw ctx.invalid("the layer changed between the two passes of the export")
+                        }
+                        try emitter.emit(inode, reader)
+                    }
+                    k += 1
+                }
+            }
+            if k < plan.count {
+                throw LayerError.invalidEntry(layer: layer.name, entry: "-", reason: "the layer ended early in the second pass of the export")
+            }
+        }
+        try index.walk { node in if !node.emitted { try emitter.emit(node) } }
+        try writer.finish()
+        return Report(entries: emitter.entries, bytes: emitter.bytes, layerEntries: index.meter.entries,
+                      skippedUnsafe: index.skippedUnsafe, skippedOther: index.skippedOther)
+    }
+
+    /// Writes nodes, their missing ancestors first.
+    struct Emitter {
+        let writer: TarWriter
+        var entries = 0
+        var bytes: Int64 = 0
+
+        mutating func emit(_ node: UnionIndex.Node) throws {
+            try ancestors(of: node)
+            var header = node.header
+            header.path = node.path
+            header.sparseRegions = nil
+            if header.kind != .regular { header.size = 0 }
+            try writer.writeHeader(header)
+            node.emitted = true
+            entries += 1
+        }
+
+        /// The content once, under the first surviving name; the other
+        /// names as hard links to it.
+        mutating func emit(_ inode: UnionIndex.Inode, _ reader: TarReader) throws {
+            guard let first = inode.live.first else { return }
+            try ancestors(of: first)
+            var header = inode.header
+            header.path = first.path
+            try writer.writeHeader(header)
+            var written: Int64 = 0
+            try reader.readDataBlocks { _, block in
+                try writer.write(block)
+                written += Int64(block.count)
+            }
+            bytes += written
+            first.emitted = true
+            entries += 1
+            for other in inode.live.dropFirst() {
+                try ancestors(of: other)
+                var link = inode.header
+                link.path = other.path
+                link.kind = .hardlink
+                link.linkTarget = first.path
+                link.size = 0
+                link.sparseRegions = nil
+                link.xattrs = []
+                try writer.writeHeader(link)
+                other.emitted = true
+                entries += 1
+            }
+        }
+
+        private mutating func ancestors(of node: UnionIndex.Node) throws {
+            var chain: [UnionIndex.Node] = []
+            var p = node.parent
+            while let cur = p, cur.parent != nil, !cur.emitted {
+                chain.append(cur)
+                p = cur.parent
+            }
+            for a in chain.reversed() { try emit(a) }
+        }
+    }
+}

@@ -1,0 +1,299 @@
+import OCICore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The union view of a layer stack held in memory as a tree of headers
+/// (no file data): one node per path that survives, so memory grows with
+/// the number of paths, never with their sizes. Built in one streamed pass
+/// over the layers with exactly the rules `LayerApplier` applies on disk
+/// (whiteouts, opaque directories, same-layer protection, symlinks
+/// followed inside the root, implicit parents).
+///
+/// `UnionExporter` turns it into one tar stream; `ImageDiff` compares two.
+final class UnionIndex {
+    /// One path of the union.
+    final class Node {
+        var name: String
+        /// The header that defines the node (path emptied; kind is
+        /// `.regular` for hard-link group members).
+        var header: TarEntry
+        var children: [String: Node] = [:]
+        weak var parent: Node?
+        /// Regular files: the content they share with their hard links.
+        var inode: Inode?
+        /// The member that defines the node: (layer, ordinal); nil for
+        /// implicit directories.
+        var source: (layer: Int, ordinal: Int)?
+        /// The last layer that wrote this node or something below it.
+        var touched: Int
+        var emitted = false
+
+        init(name: String, header: TarEntry, parent: Node?, touched: Int) {
+            self.name = name
+            self.header = header
+            self.parent = parent
+            self.touched = touched
+        }
+
+        var isDirectory: Bool { header.kind == .directory }
+
+        /// Components from the root.
+        var components: [String] {
+            var out: [String] = []
+            var n: Node? = self
+            while let cur = n, let p = cur.parent {
+                out.append(cur.name)
+                n = p
+            }
+            return out.reversed()
+        }
+
+        var path: String { MemberPath.join(components) }
+    }
+
+    /// The content of a regular file: the member that carries its data, and
+    /// (after `finish`) the paths of the union that name it.
+    final class Inode {
+        let layer: Int
+        let ordinal: Int
+        let header: TarEntry
+        var digest: Digest?
+        var live: [Node] = []
+
+        init(layer: Int, ordinal: Int, header: TarEntry, digest: Digest?) {
+            self.layer = layer
+            self.ordinal = ordinal
+            self.header = header
+            self.digest = digest
+        }
+    }
+
+    /// What the second pass does at one member of one layer.
+    enum Action {
+        case node(Node)
+        case inode(Inode)
+    }
+
+    let layers: [LayerSource]
+    let root: Node
+    /// Per layer: (ordinal, action), sorted by ordinal; filled by `finish`.
+    private(set) var plan: [[(ordinal: Int, action: Action)]] = []
+    private(set) var skippedOther = 0
+    private(set) var skippedUnsafe: [String] = []
+    let meter: LimitMeter
+
+    /// Reads every layer once.
+    /// - Parameters:
+    ///   - hashContent: compute each regular file's SHA-256 (for diff).
+    ///   - skipUnsafe: warn about unsafe entries instead of failing.
+    init(layers: [LayerSource], limits: UnionLimits, hashContent: Bool = false, skipUnsafe: Bool = false,
+         warn: (String) -> Void = { _ in }) throws {
+        self.layers = layers
+        meter = LimitMeter(limits)
+        root = Node(name: "", header: TarEntry(path: "", kind: .directory, mode: 0o755), parent: nil, touched: -1)
+        for (index, layer) in layers.enumerated() {
+            let reader = try layer.open()
+            var ordinal = -1
+            while let entry = try reader.next() {
+                ordinal += 1
+                let ctx = EntryContext(layer: layer.name, entry: entry.path)
+                try meter.countEntry(ctx)
+                do {
+                    try add(entry, layer: index, ordinal: ordinal, reader: reader, hash: hashContent, ctx)
+                } catch let e as LayerError where e.isUnsafeEntry && skipUnsafe {
+                    skippedUnsafe.append(e.description)
+                    warn("skipped: \(e)")
+                }
+            }
+        }
+        finish()
+    }
+
+    private func add(_ entry: TarEntry, layer: Int, ordinal: Int, reader: TarReader, hash: Bool, _ ctx: EntryContext) throws {
+        switch try LayerMember.classify(entry, ctx) {
+        case .aufsMeta:
+            return
+        case let .whiteout(parent, name):
+            guard let dir = try directory(parent, create: nil, lenient: true, ctx), let child = dir.children[name] else { return }
+            hide(child, layer: layer)
+        case let .opaque(directory):
+            guard let dir = try self.directory(directory, create: nil, lenient: true, ctx) else { return }
+            for child in dir.children.values { hide(child, layer: layer) }
+        case let .entry(components):
+            var header = entry
+            header.path = ""
+            guard let name = components.last else {
+                guard entry.kind == .directory else {
+                    throw ctx.unsafe("a \(entry.kind.rawValue) entry would replace the target directory itself")
+                }
+                root.header = header
+                root.source = (layer, ordinal)
+                root.touched = layer
+                return
+            }
+            guard let parent = try directory(Array(components.dropLast()), create: (layer, entry), lenient: false, ctx) else { return }
+            let existing = parent.children[name]
+            let node: Node
+            switch entry.kind {
+            case .directory:
+                if let existing, existing.isDirectory {
+                    existing.header = header
+                    existing.source = (layer, ordinal)
+                    node = existing
+                } else {
+                    node = Node(name: name, header: header, parent: parent, touched: layer)
+                    node.source = (layer, ordinal)
+                }
+            case .regular:
+                let announced = entry.sparseRegions.map { $0.reduce(0) { $0 + $1.length } } ?? entry.size
+                try meter.checkAnnounced(announced, ctx)
+                let digest = try readContent(reader, hash: hash, ctx)
+                node = Node(name: name, header: header, parent: parent, touched: layer)
+                node.source = (layer, ordinal)
+                node.inode = Inode(layer: layer, ordinal: ordinal, header: header, digest: digest)
+            case .hardlink:
+                let target = try MemberPath.linkTarget(entry, ctx)
+                let shown = MemberPath.join(target)
+                guard let tdir = try directory(Array(target.dropLast()), create: nil, lenient: true, ctx),
+                      let tname = target.last, let tnode = tdir.children[tname] else {
+                    throw ctx.invalid("hard-link target \(shown) does not exist")
+                }
+                guard !tnode.isDirectory else { throw ctx.invalid("hard-link target \(shown) is a directory") }
+                if tnode === existing { return }
+                node = Node(name: name, header: tnode.header, parent: parent, touched: layer)
+                node.inode = tnode.inode
+                node.source = tnode.inode == nil ? tnode.source : nil
+            case .symlink, .fifo, .characterDevice, .blockDevice:
+                node = Node(name: name, header: header, parent: parent, touched: layer)
+                node.source = (layer, ordinal)
+            case .socket, .unknown:
+                skippedOther += 1
+                return
+            }
+            parent.children[name] = node
+            touch(node, layer: layer)
+        }
+    }
+
+    /// Streams the current member's data, counting it against the limits
+    /// and, when asked, hashing it (holes of sparse files as zeros).
+    private func readContent(_ reader: TarReader, hash: Bool, _ ctx: EntryContext) throws -> Digest? {
+        let sink = hash ? DigestingSink() : nil
+        var position: Int64 = 0
+        func zeros(upTo end: Int64) throws {
+            guard let sink else { return }
+            let zero = [UInt8](repeating: 0, count: 64 << 10)
+            while position < end {
+                let n = Int(min(Int64(zero.count), end - position))
+                try zero.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                position += Int64(n)
+            }
+        }
+        try reader.readDataBlocks({ offset, block in
+            try self.meter.countBytes(Int64(block.count), ctx)
+            guard let sink else { return }
+            try zeros(upTo: offset)
+            try sink.write(block)
+            position = offset + Int64(block.count)
+        }, finalSize: { size in try zeros(upTo: size) })
+        return try sink?.digest()
+    }
+
+    /// Marks `node` and its ancestors as written by `layer`.
+    private func touch(_ node: Node, layer: Int) {
+        var n: Node? = node
+        while let cur = n {
+            cur.touched = layer
+            n = cur.parent
+        }
+    }
+
+    /// Whiteout semantics, as `LayerApplier.hide`.
+    private func hide(_ node: Node, layer: Int) {
+        guard node.touched == layer else {
+            node.parent?.children[node.name] = nil
+            return
+        }
+        guard node.isDirectory else { return }
+        for child in Array(node.children.values) { hide(child, layer: layer) }
+    }
+
+    /// Resolves a directory like `RootedDirectory.directory`: symlinks are
+    /// followed inside the root, missing directories made when `create` is
+    /// given (mode 0755, root-owned, the causing member's mtime).
+    private func directory(_ components: [String], create: (layer: Int, entry: TarEntry)?, lenient: Bool,
+                           _ ctx: EntryContext) throws -> Node? {
+        var cur = root
+        var pending = Array(components.reversed())
+        var hops = 0
+        while let c = pending.popLast() {
+            if c.isEmpty || c == "." { continue }
+            if c == ".." {
+                if let p = cur.parent { cur = p }
+                continue
+            }
+            guard let child = cur.children[c] else {
+                guard let create else { return nil }
+                let header = TarEntry(path: "", kind: .directory, mode: 0o755, mtime: create.entry.mtime,
+                                      mtimeNanoseconds: create.entry.mtimeNanoseconds)
+                let made = Node(name: c, header: header, parent: cur, touched: create.layer)
+                cur.children[c] = made
+                cur = made
+                continue
+            }
+            if child.isDirectory {
+                cur = child
+                continue
+            }
+            if child.header.kind == .symlink {
+                hops += 1
+                guard hops <= RootedDirectory.maxSymlinks else {
+                    throw ctx.invalid("too many levels of symbolic links resolving \(MemberPath.join(components))")
+                }
+                let target = child.header.linkTarget ?? ""
+                guard !target.isEmpty else {
+                    if lenient { return nil }
+                    throw ctx.invalid("\(child.path) is a symlink with an empty target")
+                }
+                if target.hasPrefix("/") { cur = root }
+                pending.append(contentsOf: target.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
+                continue
+            }
+            if lenient { return nil }
+            throw ctx.invalid("\(child.path) is not a directory (needed as a parent of \(MemberPath.join(components)))")
+        }
+        return cur
+    }
+
+    /// After the pass: collects the live paths of each inode and the plan
+    /// of the second pass.
+    private func finish() {
+        var plan = Array(repeating: [(ordinal: Int, action: Action)](), count: layers.count)
+        var inodes: [Inode] = []
+        walk { node in
+            if let inode = node.inode {
+                if inode.live.isEmpty { inodes.append(inode) }
+                inode.live.append(node)
+            } else if let s = node.source, node.parent != nil {
+                plan[s.layer].append((s.ordinal, .node(node)))
+            }
+        }
+        for inode in inodes { plan[inode.layer].append((inode.ordinal, .inode(inode))) }
+        for i in plan.indices { plan[i].sort { $0.ordinal < $1.ordinal } }
+        self.plan = plan
+    }
+
+    /// Visits every live node below the root, parents before children,
+    /// children in byte order of their names.
+    func walk(_ body: (Node) throws -> Void) rethrows {
+        func visit(_ n: Node) throws {
+            for key in n.children.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+                guard let child = n.children[key] else { continue }
+                try body(child)
+                if child.isDirectory { try visit(child) }
+            }
+        }
+        try visit(root)
+    }
+}
