@@ -13,11 +13,16 @@ final class LayerDigester: ByteSink {
     private let context: String
 
     private let parallel: Bool
+    private let decode: Bool
 
-    /// - Parameter parallel: decompress and hash on a worker thread.
-    init(context: String, parallel: Bool = false) {
+    /// - Parameters:
+    ///   - parallel: decompress and hash on worker threads.
+    ///   - decode: false to only detect the compression (the diff_id is
+    ///     then computed later, by `DiffIDVerifier`, from the staged file).
+    init(context: String, parallel: Bool = false, decode: Bool = true) {
         self.context = context
         self.parallel = parallel
+        self.decode = decode
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -42,7 +47,7 @@ final class LayerDigester: ByteSink {
     private func decide() {
         let c = Compression.detect(head)
         compression = c
-        if c == .gzip || c == .zstd {
+        if decode && (c == .gzip || c == .zstd) {
             let d = DigestingSink()
             digester = d
             // In parallel mode inflate and hashing each get a worker thread.

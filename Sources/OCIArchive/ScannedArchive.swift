@@ -70,17 +70,33 @@ public final class ScannedArchive {
                 }
             }
         } catch {
+            _ = scan.verifier.wait()
             scan.discard()
             throw error
         }
+        scan.collectDiffIDs()
         return scan
     }
 
+    /// Waits for the deferred diff_id computations and records them.
+    private func collectDiffIDs() {
+        for (digest, outcome) in verifier.wait() {
+            guard let b = blobs[digest] else { continue }
+            blobs[digest] = Blob(digest: b.digest, size: b.size, compression: b.compression,
+                                 uncompressedDigest: outcome.digest, decodeError: outcome.error,
+                                 staged: b.staged, member: b.member)
+        }
+    }
+
+    private let verifier = DiffIDVerifier()
+
     private func ingest(_ source: MemberSource, path: String, size: Int64) throws -> Blob {
-        // Large blobs: hash (and inflate + hash) on worker threads while this one reads and writes.
+        // Large blobs are hashed on a worker thread while this one reads and
+        // writes; a large compressed blob's diff_id is computed afterwards
+        // from the staged file by `verifier`, so that layers inflate in parallel.
         let parallel = size >= 4 << 20
         let writer = try store.blobs.beginStaging(parallel: parallel)
-        let digester = LayerDigester(context: "\(name): \(path)", parallel: parallel)
+        let digester = LayerDigester(context: "\(name): \(path)", decode: !parallel)
         do {
             try source.readData(into: TeeSink(writer, digester))
             try digester.finish()
@@ -97,6 +113,9 @@ public final class ScannedArchive {
                             staged: keep ? staged : nil, member: path)
             blobs[staged.digest] = blob
             members[path] = staged.digest
+            if parallel && (blob.compression == .gzip || blob.compression == .zstd) {
+                verifier.submit(blob.digest, path: keep ? staged.path : store.blobs.path(for: staged.digest), context: "\(name): \(path)")
+            }
             return blob
         } catch {
             writer.abandon()

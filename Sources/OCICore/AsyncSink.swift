@@ -44,6 +44,7 @@ public final class AsyncSink: ByteSink, @unchecked Sendable {
         started = true
         let t = Thread { [self] in self.run() }
         t.stackSize = 1 << 20
+        t.name = "ocitool-worker"
         t.start()
     }
 
