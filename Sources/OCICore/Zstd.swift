@@ -1,7 +1,9 @@
 import CZstd
 
-/// A streaming Zstandard encoder; `threads` > 0 uses zstd's worker threads.
-/// Output is identical for a given level whatever the thread count.
+/// A streaming Zstandard encoder. It always runs zstd's multi-threaded mode
+/// (at least one worker; `threads` asks for more), because zstd's output is
+/// identical for any worker count ≥ 1 but differs from the single-threaded
+/// mode: so the same input and level give the same bytes on every machine.
 public final class ZstdEncoder: ByteSink {
     private let cctx: OpaquePointer
     private let next: ByteSink
@@ -20,7 +22,7 @@ public final class ZstdEncoder: ByteSink {
         out = .allocate(byteCount: outSize, alignment: 16)
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, Int32(level))
         ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
-        if threads > 0 { ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, Int32(threads)) }
+        ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, Int32(max(1, threads)))
     }
 
     deinit {
