@@ -139,7 +139,13 @@ public final class TarReader {
     }
 
     private func error(_ what: String) -> CoreError {
-        let msg = TarReader.message(archive)
+        var msg = TarReader.message(archive)
+        if msg == TarReader.noMessage {
+            // libarchive's filters fail at a premature end without a message
+            // (e.g. gzip input ending inside its trailer): name the likely cause.
+            let outer = outerCompression
+            msg = "truncated or damaged input" + (outer == .none ? "" : " (\(outer.rawValue) stream ended early or is corrupt)")
+        }
         let location = current.map { "\(what) member \($0)" } ?? what
         return CoreError.archive(context: "\(name): \(location)", message: msg)
     }
@@ -147,8 +153,10 @@ public final class TarReader {
     private static func message(_ a: OpaquePointer) -> String {
         if let s = archive_error_string(a) { return String(cString: s) }
         let code = archive_errno(a)
-        return code != 0 ? String(cString: strerror(code)) : "unknown libarchive error"
+        return code != 0 ? String(cString: strerror(code)) : noMessage
     }
+
+    private static let noMessage = "unknown libarchive error"
 
     static func decode(_ e: OpaquePointer, archiveName: String) throws -> TarEntry {
         guard let rawPath = archive_entry_pathname(e) else {

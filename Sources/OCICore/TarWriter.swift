@@ -8,7 +8,9 @@ import Darwin
 /// Writes a tar stream into a `ByteSink` with libarchive's restricted pax
 /// format: plain USTAR headers, plus a pax extended header only where USTAR
 /// cannot hold a field (long names or link names, sizes ≥ 8 GiB, large
-/// ids, non-ASCII names, sub-second times, xattrs as `SCHILY.xattr.*`).
+/// ids, non-ASCII names, xattrs as `SCHILY.xattr.*`). Times are stored in
+/// whole seconds (restricted pax would keep nanoseconds only for members
+/// that need a pax header anyway, so headers would depend on path length).
 ///
 /// Headers carry exactly the fields of the `TarEntry` given, so the output
 /// is deterministic. The stream ends with the two zero blocks, unpadded.
@@ -19,6 +21,14 @@ public final class TarWriter {
     private var remaining: Int64 = 0
     private var currentPath: String?
     private var finished = false
+    // Sparse members: libarchive's pax writer consumes the *logical* file
+    // (holes included) and drops the bytes that fall in holes, so the hole
+    // before each region is fed as zeros (cheap: libarchive copies nothing).
+    private var sparsePlan: [TarEntry.SparseRegion] = []
+    private var planIndex = 0
+    private var regionLeft: Int64 = 0
+    private var logical: Int64 = 0
+    private lazy var zeros = [UInt8](repeating: 0, count: 1 << 20)
 
     /// - Parameters:
     ///   - sink: receives the tar bytes; finished by `finish()`.
@@ -66,7 +76,7 @@ public final class TarWriter {
         archive_entry_set_gid(e, entry.gid)
         if let u = entry.uname, !u.isEmpty { archive_entry_set_uname_utf8(e, u) }
         if let g = entry.gname, !g.isEmpty { archive_entry_set_gname_utf8(e, g) }
-        archive_entry_set_mtime(e, time_t(entry.mtime), entry.mtimeNanoseconds)
+        archive_entry_set_mtime(e, time_t(entry.mtime), 0)  // whole seconds, see above
         var dataSize: Int64 = 0
         switch entry.kind {
         case .regular:
@@ -99,6 +109,10 @@ public final class TarWriter {
         }
         currentPath = entry.path
         remaining = dataSize
+        sparsePlan = entry.kind == .regular ? (entry.sparseRegions ?? []).sorted { $0.offset < $1.offset } : []
+        planIndex = 0
+        regionLeft = 0
+        logical = 0
     }
 
     /// Writes data of the current regular-file member.
@@ -107,14 +121,43 @@ public final class TarWriter {
         guard Int64(bytes.count) <= remaining else {
             throw CoreError.archive(context: "\(name): member \(currentPath ?? "?")", message: "more data than the header's size")
         }
+        if sparsePlan.isEmpty {
+            try feed(base, bytes.count)
+        } else {
+            var offset = 0
+            while offset < bytes.count {
+                if regionLeft == 0 {
+                    let r = sparsePlan[planIndex]
+                    planIndex += 1
+                    var gap = r.offset - logical
+                    while gap > 0 {
+                        let n = Int(min(gap, Int64(zeros.count)))
+                        try zeros.withUnsafeBytes { try feed($0.baseAddress!, n) }
+                        gap -= Int64(n)
+                    }
+                    logical = r.offset
+                    regionLeft = r.length
+                    continue
+                }
+                let n = Int(min(Int64(bytes.count - offset), regionLeft))
+                try feed(base + offset, n)
+                offset += n
+                regionLeft -= Int64(n)
+                logical += Int64(n)
+            }
+        }
+        remaining -= Int64(bytes.count)
+    }
+
+    /// Hands `count` bytes to libarchive, retrying partial writes.
+    private func feed(_ base: UnsafeRawPointer, _ count: Int) throws {
         var offset = 0
-        while offset < bytes.count {
-            let n = archive_write_data(archive, base + offset, bytes.count - offset)
+        while offset < count {
+            let n = archive_write_data(archive, base + offset, count - offset)
             if n < 0 { throw error(currentPath ?? "?", "data") }
             if n == 0 { throw CoreError.archive(context: "\(name): member \(currentPath ?? "?")", message: "write made no progress") }
             offset += n
         }
-        remaining -= Int64(bytes.count)
     }
 
     /// Writes a whole entry whose data (if any) comes from `source`.
