@@ -24,7 +24,7 @@ final class DiffIDVerifier: @unchecked Sendable {
                 slots.signal()
                 group.leave()
             }
-            let digester = LayerDigester(context: context, parallel: false)
+            let digester = LayerDigester(context: context, parallel: true)
             var outcome: (Digest?, String?)
             do {
                 try FileSource(path: path).copy(to: digester, blockSize: 256 << 10)

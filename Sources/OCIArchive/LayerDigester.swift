@@ -16,7 +16,7 @@ final class LayerDigester: ByteSink {
     private let decode: Bool
 
     /// - Parameters:
-    ///   - parallel: decompress and hash on worker threads.
+    ///   - parallel: hash the decompressed stream on a worker thread.
     ///   - decode: false to only detect the compression (the diff_id is
     ///     then computed later, by `DiffIDVerifier`, from the staged file).
     init(context: String, parallel: Bool = false, decode: Bool = true) {
@@ -50,10 +50,9 @@ final class LayerDigester: ByteSink {
         if decode && (c == .gzip || c == .zstd) {
             let d = DigestingSink()
             digester = d
-            // In parallel mode inflate and hashing each get a worker thread.
-            if let dec = try? c.decoder(into: parallel ? AsyncSink(inner: d) : d, context: context) {
-                decoder = parallel ? AsyncSink(inner: dec) : dec
-            }
+            // In parallel mode the decompressed stream is hashed on a worker
+            // thread while the caller's thread decompresses.
+            decoder = try? c.decoder(into: parallel ? AsyncSink(inner: d) : d, context: context)
         }
     }
 

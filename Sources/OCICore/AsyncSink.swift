@@ -21,7 +21,7 @@ public final class AsyncSink: ByteSink, @unchecked Sendable {
     private var finished = false
     private var started = false
 
-    public init(inner: ByteSink, slots: Int = 4, slotSize: Int = 512 << 10) {
+    public init(inner: ByteSink, slots: Int = 4, slotSize: Int = 256 << 10) {
         self.inner = inner
         self.slotSize = slotSize
         free = DispatchSemaphore(value: slots)

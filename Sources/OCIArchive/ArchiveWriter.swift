@@ -1,0 +1,259 @@
+import Foundation
+import OCICore
+import OCIModel
+import OCIStore
+
+/// Writes images into one archive (`save`, `convert`, `commit -o`):
+/// `ArchiveWriter.write(records, flavour: .docker, to: sink, name: "out.tar")`.
+///
+/// Every blob is written once, copied byte for byte from where the record
+/// says it lives (and checked against its digest while copying); only the
+/// JSON ocitool owns (`index.json`, `manifest.json`, `repositories`,
+/// `oci-layout`, and manifests converted or re-encoded before) is
+/// serialised, with `CanonicalJSON`. Tar headers are fixed: members in
+/// lexical order, uid/gid 0, no user names, mode 0644 (files) / 0755
+/// (directories), one mtime (`SOURCE_DATE_EPOCH` or 0). So the same images
+/// give the same bytes.
+///
+/// Everything is checked before the first byte goes out (blobs present,
+/// sizes, what the flavour can hold), so a refusal never leaves half an
+/// archive on a pipe. The only memory used is one copy buffer and the JSON.
+///
+/// Layouts: image-spec image-layout.md; Docker's `manifest.json` is moby's
+/// image/tarexport format.
+public enum ArchiveWriter {
+    /// What kind of archive to write.
+    public enum Flavour: String, Sendable, CaseIterable {
+        /// The hybrid Docker 25+ writes: an OCI image layout (`oci-layout`,
+        /// `index.json`, `blobs/`) plus `manifest.json` and `repositories`
+        /// pointing into `blobs/`, so old and new docker, podman and skopeo
+        /// (`docker-archive:` and `oci-archive:`) load it.
+        case docker
+        /// An OCI image layout only (Docker-family manifests are converted
+        /// to OCI media types, which umoci requires).
+        case oci
+    }
+
+    /// How to write.
+    public struct Options: Sendable {
+        /// The mtime of every member (seconds since the epoch).
+        public var mtime: Int64
+        /// Advanced by the bytes written.
+        public var progress: ByteProgress?
+
+        public init(mtime: Int64 = 0, progress: ByteProgress? = nil) {
+            self.mtime = mtime
+            self.progress = progress
+        }
+
+        /// The member mtime from `SOURCE_DATE_EPOCH` (0 when unset or empty).
+        /// - Throws: `ArchiveWriteError.invalid` if it is not a non-negative integer.
+        public static func sourceDateEpoch(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Int64 {
+            guard let raw = environment["SOURCE_DATE_EPOCH"], !raw.isEmpty else { return 0 }
+            guard let v = Int64(raw), v >= 0 else {
+                throw ArchiveWriteError.invalid(image: "SOURCE_DATE_EPOCH", message: "\"\(raw.prefix(40))\" is not a number of seconds")
+            }
+            return v
+        }
+    }
+
+    /// What was written.
+    public struct Summary: Sendable {
+        /// Images (distinct manifests) in the archive.
+        public var images: Int
+        /// Distinct blobs written.
+        public var blobs: Int
+        /// Bytes of the whole archive.
+        public var bytes: Int64
+    }
+
+    /// Writes `records` as one archive into `sink`, then finishes the sink.
+    /// Records with the same manifest are merged (their names joined); a
+    /// name given to two different images stays with the first.
+    /// - Parameters:
+    ///   - name: names the output in errors.
+    /// - Throws: `ArchiveWriteError` when an image cannot be written in this
+    ///   flavour or a blob is missing or changed; the sink's I/O errors.
+    @discardableResult
+    public static func write(_ records: [ImageRecord], flavour: Flavour, to sink: ByteSink, name: String = "archive",
+                             options: Options = Options()) throws -> Summary {
+        let plan = try ArchivePlan(records: records, flavour: flavour)
+        return try plan.write(to: sink, name: name, options: options)
+    }
+
+    /// Checks that `records` can be written in `flavour` without writing
+    /// anything (the same checks `write` makes first).
+    public static func check(_ records: [ImageRecord], flavour: Flavour) throws {
+        _ = try ArchivePlan(records: records, flavour: flavour)
+    }
+
+    /// Total bytes of the blobs `records` reference (for progress displays).
+    public static func blobBytes(_ records: [ImageRecord]) -> Int64 {
+        var seen = Set<Digest>()
+        var total: Int64 = 0
+        for r in records {
+            for d in [r.descriptor, r.manifest.config] + r.manifest.layers where seen.insert(d.digest).inserted {
+                total += d.size
+            }
+        }
+        return total
+    }
+}
+
+/// Everything an archive will hold, checked, in write order.
+struct ArchivePlan {
+    enum Source {
+        case bytes([UInt8])
+        case file(path: String, size: Int64, digest: Digest)
+        case directory
+    }
+
+    struct Member {
+        let path: String
+        let source: Source
+    }
+
+    let flavour: ArchiveWriter.Flavour
+    private(set) var images: [ImageRecord] = []
+    private(set) var members: [Member] = []
+
+    init(records: [ImageRecord], flavour: ArchiveWriter.Flavour) throws {
+        guard !records.isEmpty else { throw ArchiveWriteError.noImages }
+        self.flavour = flavour
+        images = try Self.merge(records).map { flavour == .oci ? try ManifestRewrite.convertedToOCI($0) : $0 }
+        var blobs: [Digest: Source] = [:]
+        for image in images {
+            try collectBlobs(of: image, into: &blobs)
+        }
+        var list: [Member] = [Member(path: "blobs/", source: .directory)]
+        for alg in Set(blobs.keys.map(\.algorithm)) {
+            list.append(Member(path: "blobs/\(alg)/", source: .directory))
+        }
+        for (d, s) in blobs { list.append(Member(path: "blobs/\(d.algorithm)/\(d.encoded)", source: s)) }
+        list.append(Member(path: "oci-layout", source: .bytes(Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))))
+        list.append(Member(path: "index.json", source: .bytes(try indexJSON())))
+        if flavour == .docker {
+            list.append(Member(path: "manifest.json", source: .bytes(try dockerManifestJSON())))
+            if let repositories = try repositoriesJSON() { list.append(Member(path: "repositories", source: .bytes(repositories))) }
+        }
+        members = list.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+    }
+
+    /// Joins records of the same manifest; a name stays with its first image.
+    static func merge(_ records: [ImageRecord]) -> [ImageRecord] {
+        var out: [ImageRecord] = []
+        var claimed = Set<ImageReference>()
+        for var r in records {
+            r.names = r.names.filter { claimed.insert($0).inserted }
+            if let j = out.firstIndex(where: { $0.descriptor.digest == r.descriptor.digest }) {
+                out[j].names += r.names
+            } else {
+                out.append(r)
+            }
+        }
+        return out
+    }
+
+    private func collectBlobs(of image: ImageRecord, into blobs: inout [Digest: Source]) throws {
+        let who = image.displayName
+        try Self.verify(image.manifestBytes, image.descriptor, image: who, what: "manifest")
+        blobs[image.descriptor.digest] = .bytes(image.manifestBytes)
+        try Self.verify(image.configBytes, image.manifest.config, image: who, what: "config")
+        blobs[image.manifest.config.digest] = .bytes(image.configBytes)
+        for layer in image.manifest.layers where blobs[layer.digest] == nil {
+            guard let path = image.blobPaths[layer.digest], FS.exists(path) else {
+                if flavour == .oci && MediaType.isNondistributable(layer.mediaType) { continue }
+                throw ArchiveWriteError.blobMissing(image: who, digest: layer.digest)
+            }
+            let size = try FS.size(path)
+            guard size == layer.size else {
+                throw ArchiveWriteError.blobMismatch(image: who, digest: layer.digest,
+                                                     message: "the file has \(size) bytes, the manifest says \(layer.size)")
+            }
+            if flavour == .docker { try checkDockerLayer(layer, path: path, image: image) }
+            blobs[layer.digest] = .file(path: path, size: size, digest: layer.digest)
+        }
+    }
+
+    static func verify(_ bytes: [UInt8], _ d: Descriptor, image: String, what: String) throws {
+        guard Int64(bytes.count) == d.size else {
+            throw ArchiveWriteError.blobMismatch(image: image, digest: d.digest, message: "\(what) has \(bytes.count) bytes, its descriptor says \(d.size)")
+        }
+        let actual = SHA256Hasher.digest(bytes)
+        guard actual == d.digest || d.digest.algorithm != "sha256" else {
+            throw ArchiveWriteError.blobMismatch(image: image, digest: d.digest, message: "\(what) content is \(actual)")
+        }
+    }
+
+    // MARK: index.json
+
+    /// One descriptor per name (`io.containerd.image.name` = full name,
+    /// `org.opencontainers.image.ref.name` = tag); a bare one for an image
+    /// without names. Order: images as given, names in their order.
+    func indexJSON() throws -> [UInt8] {
+        var manifests: [Descriptor] = []
+        for image in images {
+            var base = Descriptor(mediaType: image.descriptor.mediaType.isEmpty ? (image.manifest.mediaType ?? MediaType.ociManifest) : image.descriptor.mediaType,
+                                  digest: image.descriptor.digest, size: image.descriptor.size)
+            base.platform = image.descriptor.platform ?? Self.platform(of: image.config)
+            if image.names.isEmpty { manifests.append(base) }
+            for name in image.names {
+                var d = base
+                var annotations = [AnnotationKey.containerdName: name.description]
+                if let tag = name.tag { annotations[AnnotationKey.refName] = tag }
+                d.annotations = annotations
+                manifests.append(d)
+            }
+        }
+        return try CanonicalJSON.encode(ImageIndex(manifests: manifests))
+    }
+
+    /// The platform a config names, when it names one.
+    static func platform(of config: ImageConfig) -> Platform? {
+        guard let os = config.os, let arch = config.architecture, !os.isEmpty, !arch.isEmpty else { return nil }
+        return Platform(os: os, architecture: arch, variant: config.variant)
+    }
+
+    // MARK: writing
+
+    func write(to sink: ByteSink, name: String, options: ArchiveWriter.Options) throws -> ArchiveWriter.Summary {
+        let counter = CountingSink(forwardingTo: sink, progress: options.progress)
+        let tar = try TarWriter(sink: counter, name: name)
+        var blobCount = 0
+        for m in members {
+            var entry = TarEntry(path: m.path, kind: .regular, mode: 0o644, mtime: options.mtime)
+            switch m.source {
+            case .directory:
+                entry.kind = .directory
+                entry.mode = 0o755
+                try tar.writeHeader(entry)
+            case let .bytes(bytes):
+                try tar.writeFile(entry, bytes: bytes)
+                if m.path.hasPrefix("blobs/") { blobCount += 1 }
+            case let .file(path, size, digest):
+                entry.size = size
+                try tar.writeHeader(entry)
+                try Self.copy(path, size: size, digest: digest, into: tar)
+                blobCount += 1
+            }
+        }
+        try tar.finish()
+        return ArchiveWriter.Summary(images: images.count, blobs: blobCount, bytes: counter.count)
+    }
+
+    /// Copies a blob file into the current member, checking its size and digest.
+    private static func copy(_ path: String, size: Int64, digest: Digest, into tar: TarWriter) throws {
+        let source = try FileSource(path: path)
+        let digester = DigestingSink()
+        let hashSide: ByteSink = size >= 4 << 20 ? AsyncSink(inner: digester) : digester
+        let copied = try source.copy(to: FanOutSink(tar.dataSink, hashSide))
+        try hashSide.finish()
+        guard copied == size else {
+            throw ArchiveWriteError.blobMismatch(image: path, digest: digest, message: "file changed while being saved (\(copied) bytes, expected \(size))")
+        }
+        let actual = try digester.digest()
+        guard actual == digest || digest.algorithm != "sha256" else {
+            throw ArchiveWriteError.blobMismatch(image: path, digest: digest, message: "content is \(actual)")
+        }
+    }
+}
