@@ -88,12 +88,33 @@ def main():
         ("skopeo.load.ociarch", "skopeo copy oci-archive: oci: (no diff_id check)",
          lambda d: ["skopeo", "--insecure-policy", "copy", "-q", f"oci-archive:{oci_gz}:big", f"oci:{d}/layout:big"]),
     ]
-    extra = os.path.join(os.path.dirname(__file__), "cases_extra.py")
-    if os.path.exists(extra):
-        ns = {"ob": ob, "img": a.img, "docker_tar": docker_tar, "oci_gz": oci_gz}
-        exec(open(extra).read(), ns)
-        cases += ns.get("CASES", [])
+    # Prepared inputs shared by the save/unpack/convert cases (made once, untimed).
+    prep = os.path.join(a.work, "ocitool-bench-prep")
+    store = os.path.join(prep, "store")
+    raw_layout = os.path.join(prep, "layout-raw")
+    oci_layout = os.path.join(a.img, "oci-layout")
+
+    def prepare():
+        os.makedirs(prep, exist_ok=True)
+        if not os.path.exists(os.path.join(store, "index.json")):
+            subprocess.run([ob, "load", "-q", "--root", store, docker_tar], check=True)
+        if not os.path.exists(os.path.join(raw_layout, "index.json")):
+            subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", "--dest-oci-accept-uncompressed-layers",
+                            f"docker-archive:{docker_tar}", f"oci:{raw_layout}:big"], check=True)
+
+    ref = "localhost/ocitool-bench/big:latest"
+    cases += [
+        ("ocitool.save.raw", "ocitool save (docker format, uncompressed layers as stored)",
+         lambda d: [ob, "save", "-q", "--root", store, "-o", f"{d}/out.tar", ref]),
+        ("skopeo.save.raw", "skopeo copy oci:(uncompressed layout) docker-archive:",
+         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", f"oci:{raw_layout}:big", f"docker-archive:{d}/out.tar:{ref}"]),
+        ("ocitool.save.gzip", "ocitool save --compress gzip --format oci (from the store)",
+         lambda d: [ob, "save", "-q", "--root", store, "--compress", "gzip", "--format", "oci", "-o", f"{d}/out.tar", ref]),
+        ("skopeo.save.gzip", "skopeo copy docker-archive: oci-archive: (gzip)",
+         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", f"docker-archive:{docker_tar}", f"oci-archive:{d}/out.tar:big"]),
+    ]
     only = [p for p in a.only.split(",") if p]
+    prepare()
     rows = []
     for name, what, cmd in cases:
         if only and not any(name.startswith(p) for p in only):
