@@ -7,7 +7,9 @@ public struct OCIToolCommand: ParsableCommand {
         abstract: "Read, check, store and write container image archives without a daemon.",
         subcommands: [
             LoadCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self,
-            TagCommand.self, RmiCommand.self, PruneCommand.self, MembersCommand.self,
+            TagCommand.self, RmiCommand.self, PruneCommand.self, MembersCommand.self, ConfigCommand.self,
+            UnpackCommand.self, ExportCommand.self, SquashCommand.self, DiffCommand.self,
+            SaveCommand.self, CommitCommand.self,
         ])
     public init() {}
 }

@@ -227,10 +227,9 @@ final class LayerApplier {
         defer { close(fd) }
         try applyOwner(entry, ctx) { fchown(fd, uid_t($0), gid_t($1)) }
         if existed {
-            let proc = "/proc/self/fd/\(fd)"
             let wanted = Set(entry.xattrs.map(\.name))
-            for old in Sys.llistxattr(proc) ?? [] where !wanted.contains(old) && !Self.keptXattrs.contains(old) {
-                _ = Sys.lremovexattr(proc, old)
+            for old in Sys.flistxattr(fd) ?? [] where !wanted.contains(old) && !Self.keptXattrs.contains(old) {
+                _ = Sys.fremovexattr(fd, old)
             }
         }
         try applyXattrs(entry.xattrs, ctx) { Sys.fsetxattr(fd, $0, $1) }

@@ -19,6 +19,8 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidEntry(layer: String, entry: String, reason: String)
     /// The destination cannot be used.
     case destination(path: String, reason: String)
+    /// A layer is not a tar (an artifact, a squashfs blob…).
+    case unsupportedLayer(layer: String, mediaType: String)
     /// The image named on the command line cannot be chosen.
     case imageSelection(ref: String, reason: String)
 
@@ -34,6 +36,8 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(layer): entry \(Self.quote(entry)): \(reason)"
         case let .destination(path, reason):
             return "\(path): \(reason)"
+        case let .unsupportedLayer(layer, mediaType):
+            return "\(layer): media type \(mediaType) is not a tar layer; only images with tar layers can be unpacked"
         case let .imageSelection(ref, reason):
             return "\(ref): \(reason)"
         }

@@ -1,4 +1,5 @@
 import OCICore
+import OCIModel
 import OCIArchive
 #if canImport(Glibc)
 import Glibc
@@ -18,9 +19,14 @@ public struct LayerSource: Sendable, Equatable {
     }
 
     /// The layers of `record`, bottom first.
+    /// - Throws: `LayerError.unsupportedLayer` when a layer's media type is
+    ///   not a (possibly compressed) tar; `StoreError.blobMissing`.
     public static func layers(of record: ImageRecord) throws -> [LayerSource] {
-        let paths = try record.layerPaths()
         let descriptors = record.manifest.layers
+        for (i, d) in descriptors.enumerated() where !d.mediaType.isEmpty && !MediaType.isTarLayer(d.mediaType) {
+            throw LayerError.unsupportedLayer(layer: "layer \(i + 1)/\(descriptors.count) \(d.digest)", mediaType: d.mediaType)
+        }
+        let paths = try record.layerPaths()
         return paths.enumerated().map { i, p in
             LayerSource(path: p, name: "layer \(i + 1)/\(paths.count) \(descriptors[i].digest)")
         }

@@ -12,7 +12,8 @@ enum Sys {
     private typealias FSetXattr = @convention(c) (Int32, UnsafePointer<CChar>, UnsafeRawPointer?, Int, Int32) -> Int32
     private typealias ListXattr = @convention(c) (UnsafePointer<CChar>, UnsafeMutablePointer<CChar>?, Int) -> Int
     private typealias GetXattr = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int
-    private typealias RemoveXattr = @convention(c) (UnsafePointer<CChar>, UnsafePointer<CChar>) -> Int32
+    private typealias FListXattr = @convention(c) (Int32, UnsafeMutablePointer<CChar>?, Int) -> Int
+    private typealias FRemoveXattr = @convention(c) (Int32, UnsafePointer<CChar>) -> Int32
 
     private static func symbol<T>(_ name: String, _ type: T.Type) -> T? {
         dlsym(nil, name).map { unsafeBitCast($0, to: type) }
@@ -22,7 +23,20 @@ enum Sys {
     private static let fsetxattrFn = symbol("fsetxattr", FSetXattr.self)
     private static let llistxattrFn = symbol("llistxattr", ListXattr.self)
     private static let lgetxattrFn = symbol("lgetxattr", GetXattr.self)
-    private static let lremovexattrFn = symbol("lremovexattr", RemoveXattr.self)
+    private static let flistxattrFn = symbol("flistxattr", FListXattr.self)
+    private static let fremovexattrFn = symbol("fremovexattr", FRemoveXattr.self)
+
+    /// `fremovexattr(2)`.
+    static func fremovexattr(_ fd: Int32, _ name: String) -> Int32 {
+        guard let f = fremovexattrFn else { errno = ENOTSUP; return -1 }
+        return f(fd, name)
+    }
+
+    /// Names of the extended attributes of the open file `fd`.
+    static func flistxattr(_ fd: Int32) -> [String]? {
+        guard let f = flistxattrFn else { errno = ENOTSUP; return nil }
+        return list { f(fd, $0, $1) }
+    }
 
     /// `lsetxattr(2)`; -1 with `errno` set on failure.
     static func lsetxattr(_ path: String, _ name: String, _ value: [UInt8]) -> Int32 {
@@ -36,21 +50,19 @@ enum Sys {
         return value.withUnsafeBytes { f(fd, name, $0.baseAddress, $0.count, 0) }
     }
 
-    /// `lremovexattr(2)`.
-    static func lremovexattr(_ path: String, _ name: String) -> Int32 {
-        guard let f = lremovexattrFn else { errno = ENOTSUP; return -1 }
-        return f(path, name)
-    }
-
     /// Names of the extended attributes of `path` (not following a final symlink).
     static func llistxattr(_ path: String) -> [String]? {
         guard let f = llistxattrFn else { errno = ENOTSUP; return nil }
+        return list { f(path, $0, $1) }
+    }
+
+    private static func list(_ call: (UnsafeMutablePointer<CChar>?, Int) -> Int) -> [String]? {
         for _ in 0..<4 {
-            let size = f(path, nil, 0)
+            let size = call(nil, 0)
             if size < 0 { return nil }
             if size == 0 { return [] }
             var buf = [CChar](repeating: 0, count: size)
-            let n = f(path, &buf, size)
+            let n = call(&buf, size)
             if n < 0 { if errno == ERANGE { continue } else { return nil } }
             return buf[0..<n].split(separator: 0).map { String(decoding: $0.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
         }

@@ -9,6 +9,13 @@ import OCICore
 /// (memory bounded by the number of paths); then each layer that still
 /// contributes something is read again and its surviving members are
 /// written in layer order, data streamed in the reader's blocks.
+///
+/// Directories come last, parents first: layer order visits a directory
+/// again whenever a later layer adds to it, and an extractor that sets a
+/// directory's time when it leaves it (GNU tar) would otherwise end with
+/// the extraction time. Extractors make the missing parents of the earlier
+/// members themselves, then the directory entries set owner, mode, xattrs
+/// and time once nothing more is written into them.
 public enum UnionExporter {
     /// What an export wrote.
     public struct Report: Sendable, Equatable {
@@ -47,7 +54,7 @@ public enum UnionExporter {
                     let ctx = EntryContext(layer: layer.name, entry: entry.path)
                     switch plan[k].action {
                     case let .node(node):
-                        guard entry.kind == node.header.kind || node.inode == nil && entry.kind == .hardlink else {
+                        guard entry.kind == node.header.kind else {
                             throw ctx.invalid("the layer changed between the two passes of the export")
                         }
                         if !node.emitted { try emitter.emit(node) }
@@ -64,20 +71,19 @@ public enum UnionExporter {
                 throw LayerError.invalidEntry(layer: layer.name, entry: "-", reason: "the layer ended early in the second pass of the export")
             }
         }
-        try index.walk { node in if !node.emitted { try emitter.emit(node) } }
+        try index.walk { node in if !node.emitted { try emitter.emit(node) } }  // the directories
         try writer.finish()
         return Report(entries: emitter.entries, bytes: emitter.bytes, layerEntries: index.meter.entries,
                       skippedUnsafe: index.skippedUnsafe, skippedOther: index.skippedOther)
     }
 
-    /// Writes nodes, their missing ancestors first.
+    /// Writes nodes.
     struct Emitter {
         let writer: TarWriter
         var entries = 0
         var bytes: Int64 = 0
 
         mutating func emit(_ node: UnionIndex.Node) throws {
-            try ancestors(of: node)
             var header = node.header
             header.path = node.path
             header.sparseRegions = nil
@@ -91,7 +97,6 @@ public enum UnionExporter {
         /// names as hard links to it.
         mutating func emit(_ inode: UnionIndex.Inode, _ reader: TarReader) throws {
             guard let first = inode.live.first else { return }
-            try ancestors(of: first)
             var header = inode.header
             header.path = first.path
             try writer.writeHeader(header)
@@ -104,7 +109,6 @@ public enum UnionExporter {
             first.emitted = true
             entries += 1
             for other in inode.live.dropFirst() {
-                try ancestors(of: other)
                 var link = inode.header
                 link.path = other.path
                 link.kind = .hardlink
@@ -116,16 +120,6 @@ public enum UnionExporter {
                 other.emitted = true
                 entries += 1
             }
-        }
-
-        private mutating func ancestors(of node: UnionIndex.Node) throws {
-            var chain: [UnionIndex.Node] = []
-            var p = node.parent
-            while let cur = p, cur.parent != nil, !cur.emitted {
-                chain.append(cur)
-                p = cur.parent
-            }
-            for a in chain.reversed() { try emit(a) }
         }
     }
 }

@@ -77,7 +77,8 @@ final class UnionIndex {
 
     let layers: [LayerSource]
     let root: Node
-    /// Per layer: (ordinal, action), sorted by ordinal; filled by `finish`.
+    /// Per layer: (ordinal, action) for every surviving member that is not a
+    /// directory, sorted by ordinal; filled by `finish`.
     private(set) var plan: [[(ordinal: Int, action: Action)]] = []
     private(set) var skippedOther = 0
     private(set) var skippedUnsafe: [String] = []
@@ -153,14 +154,15 @@ final class UnionIndex {
                 node.source = (layer, ordinal)
                 node.inode = Inode(layer: layer, ordinal: ordinal, header: header, digest: digest)
             case .hardlink:
+                // As on disk: what was at the path goes first, then the target is looked up.
                 let target = try MemberPath.linkTarget(entry, ctx)
                 let shown = MemberPath.join(target)
+                parent.children[name] = nil
                 guard let tdir = try directory(Array(target.dropLast()), create: nil, lenient: true, ctx),
                       let tname = target.last, let tnode = tdir.children[tname] else {
                     throw ctx.invalid("hard-link target \(shown) does not exist")
                 }
                 guard !tnode.isDirectory else { throw ctx.invalid("hard-link target \(shown) is a directory") }
-                if tnode === existing { return }
                 node = Node(name: name, header: tnode.header, parent: parent, touched: layer)
                 node.inode = tnode.inode
                 node.source = tnode.inode == nil ? tnode.source : nil
@@ -168,6 +170,8 @@ final class UnionIndex {
                 node = Node(name: name, header: header, parent: parent, touched: layer)
                 node.source = (layer, ordinal)
             case .socket, .unknown:
+                // As on disk: what was there is gone, nothing replaces it.
+                parent.children[name] = nil
                 skippedOther += 1
                 return
             }
@@ -202,8 +206,9 @@ final class UnionIndex {
 
     /// Marks `node` and its ancestors as written by `layer`.
     private func touch(_ node: Node, layer: Int) {
-        var n: Node? = node
-        while let cur = n {
+        node.touched = layer
+        var n = node.parent
+        while let cur = n, cur.touched != layer {
             cur.touched = layer
             n = cur.parent
         }
@@ -275,7 +280,7 @@ final class UnionIndex {
             if let inode = node.inode {
                 if inode.live.isEmpty { inodes.append(inode) }
                 inode.live.append(node)
-            } else if let s = node.source, node.parent != nil {
+            } else if let s = node.source, !node.isDirectory {
                 plan[s.layer].append((s.ordinal, .node(node)))
             }
         }

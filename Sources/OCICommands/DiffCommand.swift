@@ -1,0 +1,47 @@
+import ArgumentParser
+import OCICore
+import OCIStore
+import OCILayer
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "List what changes from A to B (two images, or an image and a directory): A added, C changed, D deleted.",
+        discussion: "Each side is an image reference, an archive file or OCI layout directory (ARCHIVE@N), or a plain directory tree.")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var union: UnionOptions
+
+    @Argument(help: "The base: image or directory.") var a: String
+    @Argument(help: "The other: image or directory.") var b: String
+
+    @Option(help: "Output: text (docker diff lines) or json (podman diff --format json).") var format: Format = .text
+
+    func run() throws {
+        let store = storeOptions.store
+        var opened: [OpenedImage] = []
+        defer { opened.forEach { $0.close() } }
+        func side(_ arg: String) throws -> ImageDiff.Side {
+            if FS.isDirectory(arg) && !OpenedImage.looksLikeImage(arg) { return .directory(arg) }
+            let image = try OpenedImage(arg, store: store, platform: union.parsedPlatform())
+            opened.append(image)
+            return .layers(image.layers)
+        }
+        let changes = try ImageDiff.diff(side(a), side(b), limits: union.limits)
+        switch format {
+        case .text:
+            for c in changes { Console.out(c.description) }
+        case .json:
+            func paths(_ k: ImageDiff.Kind) -> [String] { changes.filter { $0.kind == k }.map(\.path) }
+            var doc: [String: Any] = [:]
+            if !paths(.changed).isEmpty { doc["changed"] = paths(.changed) }
+            if !paths(.added).isEmpty { doc["added"] = paths(.added) }
+            if !paths(.deleted).isEmpty { doc["deleted"] = paths(.deleted) }
+            Console.out(Console.json(doc))
+        }
+    }
+}

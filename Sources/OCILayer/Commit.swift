@@ -1,0 +1,204 @@
+import Foundation
+import OCICore
+import OCIModel
+import OCIStore
+import OCIArchive
+
+/// Where the file-system changes of a commit come from.
+public enum CommitSource: Sendable, Equatable {
+    /// A whole root file system that started as the base's union view and
+    /// was changed (compared with the base the way docker does).
+    case rootfs(String)
+    /// An overlayfs upper directory over the base (whiteouts converted).
+    case upper(String)
+    /// A ready layer tarball (`.tar`, `.tar.gz`, `.tar.zst`), appended as is.
+    case layer(String)
+}
+
+/// `commit`: a base image plus one new layer (from a changed root file
+/// system, an overlay upper directory or a tarball) and config changes
+/// make a new image (image-spec config.md: `rootfs.diff_ids` + 1,
+/// `history` + 1, `created`, `author`; every other field kept).
+///
+/// ```swift
+/// let base = ImageRecord(stored: try store.resolve("app:1"), store: store)
+/// let result = try Commit.commit(base, source: .rootfs("/tmp/rootfs"),
+///                                metadata: Commit.Metadata(message: "add config"),
+///                                into: store, names: [try ImageReference(parsing: "app:2")])
+/// ```
+public enum Commit {
+    /// How the layer is made.
+    public struct Options: Sendable {
+        /// The blob's compression; nil: what the base's top layer uses
+        /// (`defaultCompression(for:)`; for `.layer`, the file's own).
+        public var compression: LayerCompression?
+        /// gzip 1-9 / zstd 1-19; nil for the encoder's default.
+        public var level: Int?
+        /// `SOURCE_DATE_EPOCH`: member mtimes later than it are set to it,
+        /// whiteouts get it (0 without).
+        public var sourceDateEpoch: Int64?
+        /// Bounds on reading the base's layers (`--rootfs`) or the tarball.
+        public var limits: UnionLimits
+
+        public init(compression: LayerCompression? = nil, level: Int? = nil, sourceDateEpoch: Int64? = nil,
+                    limits: UnionLimits = .defaults) {
+            self.compression = compression
+            self.level = level
+            self.sourceDateEpoch = sourceDateEpoch
+            self.limits = limits
+        }
+    }
+
+    /// What goes into the config besides the diff_id.
+    public struct Metadata: Sendable {
+        /// `-c` changes, applied in order (ENTRYPOINT without any CMD
+        /// clears `Cmd`, as `docker commit --change` does).
+        public var changes: [ConfigChange]
+        /// The history entry's `comment`.
+        public var message: String?
+        /// The history entry's and the config's `author`.
+        public var author: String?
+        /// The history entry's `created_by`.
+        public var createdBy: String
+        /// RFC 3339 time for `created` (config and history entry).
+        public var created: String
+
+        public init(changes: [ConfigChange] = [], message: String? = nil, author: String? = nil,
+                    createdBy: String = "ocitool commit", created: String = ConfigEditor.timestamp()) {
+            self.changes = changes
+            self.message = message
+            self.author = author
+            self.createdBy = createdBy
+            self.created = created
+        }
+    }
+
+    /// A new image whose blobs are staged, not yet in a store.
+    public struct Staged: Sendable {
+        /// The image (its blob paths point at the staging files and the base's blobs).
+        public var record: ImageRecord
+        public var layer: BuiltLayer
+        /// Every blob staged (layer, config, manifest): publish or discard them.
+        public var blobs: [StagedBlob]
+
+        /// Deletes the staging files.
+        public func discard() { blobs.forEach { $0.discard() } }
+    }
+
+    /// The compression of the base's top layer blob (read from its first
+    /// bytes, else its media type); for a base without layers, gzip for
+    /// OCI images and none for Docker ones.
+    public static func defaultCompression(for base: ImageRecord) -> LayerCompression {
+        let docker = MediaType.isDocker(base.manifest.mediaType ?? base.descriptor.mediaType)
+        guard let top = base.manifest.layers.last else { return docker ? .none : .gzip }
+        if let path = base.blobPaths[top.digest], let head = try? FileSource(path: path).readPrefix(6) {
+            switch Compression.detect(head) {
+            case .none: return .none
+            case .zstd: return .zstd
+            default: return .gzip
+            }
+        }
+        if top.mediaType.hasSuffix("zstd") { return .zstd }
+        if top.mediaType.hasSuffix("gzip") { return .gzip }
+        return MediaType.isTarLayer(top.mediaType) ? .none : .gzip
+    }
+
+    /// Checks that the changes exist and are of the right kind (a readable
+    /// directory, or a file for `.layer`), so a typo fails before the base
+    /// is read.
+    /// - Throws: `CommitError.source`.
+    public static func checkSource(_ source: CommitSource) throws {
+        switch source {
+        case let .rootfs(dir): _ = try HostTree(path: dir, label: "rootfs \(dir)")
+        case let .upper(dir): _ = try HostTree(path: dir, label: "upper \(dir)")
+        case let .layer(path): try ReadyLayer.checkFile(path)
+        }
+    }
+
+    /// Builds the new layer from `source` into `staging`'s ingest area.
+    /// - Throws: `CommitError` for unreadable or unrepresentable changes,
+    ///   `LayerError` for a base whose layers cannot be read; the staging
+    ///   file is removed on error.
+    public static func buildLayer(from source: CommitSource, base: ImageRecord, staging: BlobStore,
+                                  options: Options = Options()) throws -> BuiltLayer {
+        let compression = options.compression ?? defaultCompression(for: base)
+        switch source {
+        case let .rootfs(dir):
+            let tree = try HostTree(path: dir, label: "rootfs \(dir)")
+            let index = try UnionIndex(layers: LayerSource.layers(of: base), limits: options.limits)
+            let items = try RootfsDiff(tree: tree).items(base: index)
+            return try LayerBuilder.build(items, from: tree, into: staging, compression: compression, level: options.level,
+                                          mtimeClamp: options.sourceDateEpoch, name: "new layer from \(dir)")
+        case let .upper(dir):
+            let tree = try HostTree(path: dir, label: "upper \(dir)")
+            let items = try OverlayUpper(tree: tree).items()
+            return try LayerBuilder.build(items, from: tree, into: staging, compression: compression, level: options.level,
+                                          mtimeClamp: options.sourceDateEpoch, name: "new layer from \(dir)")
+        case let .layer(path):
+            return try ReadyLayer.stage(path, into: staging, compression: options.compression, level: options.level,
+                                        limits: options.limits)
+        }
+    }
+
+    /// The mutation that appends `layer` to `base` with `metadata`.
+    public static func mutation(of base: ImageRecord, adding layer: BuiltLayer, metadata: Metadata) throws -> ImageMutation {
+        var mutation = try ImageMutation(base: base)
+        mutation.appendLayer(blob: layer.blob, compression: layer.compression, diffID: layer.diffID)
+        for change in metadata.changes { mutation.editor.apply(change) }
+        let entrypoint = metadata.changes.contains { if case .entrypoint = $0 { return true } else { return false } }
+        let cmd = metadata.changes.contains { if case .cmd = $0 { return true } else { return false } }
+        if entrypoint && !cmd { mutation.editor = try clearingCmd(mutation.editor) }
+        mutation.editor.setCreated(metadata.created, author: metadata.author)
+        mutation.editor.appendHistory(ImageConfig.History(created: metadata.created, createdBy: metadata.createdBy,
+                                                          author: metadata.author, comment: metadata.message, emptyLayer: nil))
+        return mutation
+    }
+
+    /// docker's ENTRYPOINT handler resets `Cmd` to null when no CMD is given.
+    static func clearingCmd(_ editor: ConfigEditor) throws -> ConfigEditor {
+        guard var root = try CanonicalJSON.object(from: editor.bytes(), what: "new config") as? [String: Any] else {
+            throw ModelError.badJSON("new config", "not a JSON object")
+        }
+        var config = root["config"] as? [String: Any] ?? [:]
+        config["Cmd"] = NSNull()
+        root["config"] = config
+        return try ConfigEditor(bytes: CanonicalJSON.encode(object: root))
+    }
+
+    /// Builds the layer and the new image's config and manifest into
+    /// `staging` without touching any store.
+    public static func stage(_ base: ImageRecord, source: CommitSource, metadata: Metadata, options: Options = Options(),
+                             staging: BlobStore, names: [ImageReference] = []) throws -> Staged {
+        let layer = try buildLayer(from: source, base: base, staging: staging, options: options)
+        var json: [StagedBlob] = []
+        do {
+            let mutation = try mutation(of: base, adding: layer, metadata: metadata)
+            let (record, staged) = try mutation.build(names: names) { bytes in
+                let s = try staging.stage(bytes: bytes)
+                json.append(s)
+                return s
+            }
+            return Staged(record: record, layer: layer, blobs: [layer.blob] + staged)
+        } catch {
+            layer.blob.discard()
+            json.forEach { $0.discard() }
+            throw error
+        }
+    }
+
+    /// Builds the new image and records it in `store` under `names`
+    /// (untagged without names). Base blobs that live outside the store
+    /// (an archive base) are copied in. On error nothing is left behind.
+    /// - Returns: the stored image and the layer made.
+    @discardableResult
+    public static func commit(_ base: ImageRecord, source: CommitSource, metadata: Metadata, options: Options = Options(),
+                              into store: ImageStore, names: [ImageReference] = []) throws -> (record: ImageRecord, layer: BuiltLayer) {
+        let lock = try store.ingestLock()
+        defer { lock.unlock() }
+        let layer = try buildLayer(from: source, base: base, staging: store.blobs, options: options)
+        defer { layer.blob.discard() }  // published by then, or not wanted
+        let mutation = try mutation(of: base, adding: layer, metadata: metadata)
+        let record = try mutation.commit(to: store, names: names, extraStaged: [layer.blob])
+        return (record, layer)
+    }
+}
