@@ -38,7 +38,7 @@ struct ChangeOptions: ParsableArguments {
 
     /// Applies the changes and a history entry to `editor`.
     func apply(to editor: inout ConfigEditor, emptyLayer: Bool, defaultCreatedBy: String) throws {
-        for c in try parsed() { editor.apply(c) }
+        editor.apply(try parsed())
         let now = ConfigEditor.timestamp()
         editor.setCreated(now, author: author)
         editor.appendHistory(ImageConfig.History(created: now, createdBy: createdBy ?? defaultCreatedBy,

@@ -144,25 +144,11 @@ public enum Commit {
     public static func mutation(of base: ImageRecord, adding layer: BuiltLayer, metadata: Metadata) throws -> ImageMutation {
         var mutation = try ImageMutation(base: base)
         mutation.appendLayer(blob: layer.blob, compression: layer.compression, diffID: layer.diffID)
-        for change in metadata.changes { mutation.editor.apply(change) }
-        let entrypoint = metadata.changes.contains { if case .entrypoint = $0 { return true } else { return false } }
-        let cmd = metadata.changes.contains { if case .cmd = $0 { return true } else { return false } }
-        if entrypoint && !cmd { mutation.editor = try clearingCmd(mutation.editor) }
+        mutation.editor.apply(metadata.changes)
         mutation.editor.setCreated(metadata.created, author: metadata.author)
         mutation.editor.appendHistory(ImageConfig.History(created: metadata.created, createdBy: metadata.createdBy,
                                                           author: metadata.author, comment: metadata.message, emptyLayer: nil))
         return mutation
-    }
-
-    /// docker's ENTRYPOINT handler resets `Cmd` to null when no CMD is given.
-    static func clearingCmd(_ editor: ConfigEditor) throws -> ConfigEditor {
-        guard var root = try CanonicalJSON.object(from: editor.bytes(), what: "new config") as? [String: Any] else {
-            throw ModelError.badJSON("new config", "not a JSON object")
-        }
-        var config = root["config"] as? [String: Any] ?? [:]
-        config["Cmd"] = NSNull()
-        root["config"] = config
-        return try ConfigEditor(bytes: CanonicalJSON.encode(object: root))
     }
 
     /// Builds the layer and the new image's config and manifest into

@@ -104,6 +104,20 @@ public struct ConfigEditor {
         config = c
     }
 
+    /// Applies a list of `-c` changes like `docker commit --change`: each in
+    /// order, and an ENTRYPOINT without a CMD in the same list resets `Cmd`
+    /// to null (docker's ENTRYPOINT rule).
+    public mutating func apply(_ changes: [ConfigChange]) {
+        changes.forEach { apply($0) }
+        let entrypoint = changes.contains { if case .entrypoint = $0 { return true } else { return false } }
+        let cmd = changes.contains { if case .cmd = $0 { return true } else { return false } }
+        if entrypoint && !cmd {
+            var c = config
+            c["Cmd"] = NSNull()
+            config = c
+        }
+    }
+
     /// The edited config.
     public func bytes() throws -> [UInt8] { try CanonicalJSON.encode(object: root) }
 

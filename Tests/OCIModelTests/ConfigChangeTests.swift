@@ -63,3 +63,17 @@ import OCIModel
         #expect(ConfigEditor.timestamp(environment: ["SOURCE_DATE_EPOCH": "1704067200"]) == "2024-01-01T00:00:00Z")
     }
 }
+
+@Test func entrypointWithoutCmdResetsCmdLikeDocker() throws {
+    let base = #"{"config":{"Cmd":["sh"],"Entrypoint":null}}"#
+    var e = try ConfigEditor(bytes: Array(base.utf8))
+    e.apply([try ConfigChange(parsing: #"ENTRYPOINT ["/init"]"#)])
+    let obj = try #require(try JSONSerialization.jsonObject(with: Data(try e.bytes())) as? [String: Any])
+    let c = try #require(obj["config"] as? [String: Any])
+    #expect(c["Cmd"] is NSNull)
+    #expect(c["Entrypoint"] as? [String] == ["/init"])
+    var both = try ConfigEditor(bytes: Array(base.utf8))
+    both.apply([try ConfigChange(parsing: #"ENTRYPOINT ["/init"]"#), try ConfigChange(parsing: "CMD run")])
+    let o2 = try #require(try JSONSerialization.jsonObject(with: Data(try both.bytes())) as? [String: Any])
+    #expect((o2["config"] as? [String: Any])?["Cmd"] as? [String] == ["/bin/sh", "-c", "run"])
+}
