@@ -6,10 +6,10 @@ import OCILayer
 
 /// Options of the union-view verbs (unpack, export, squash, diff).
 struct UnionOptions: ParsableArguments {
-    @Option(name: .customLong("max-bytes"), help: "Stop when the layers hold more uncompressed file data than this (bytes; K, M, G, T suffixes). Default 64G.")
+    @Option(name: .customLong("max-bytes"), help: "Stop when the layers hold more uncompressed file data than this (bytes; K, M, G, T suffixes).")
     var maxBytes: ByteCount = ByteCount(UnionLimits.defaults.maxBytes)
 
-    @Option(name: .customLong("max-entries"), help: "Stop when the layers hold more tar members than this in total. Default 4000000.")
+    @Option(name: .customLong("max-entries"), help: "Stop when the layers hold more tar members than this in total.")
     var maxEntries: Int64 = UnionLimits.defaults.maxEntries
 
     @Option(help: "Platform to use from a multi-platform image, os/arch[/variant] (default: this machine's).")
@@ -43,7 +43,12 @@ struct ByteCount: ExpressibleByArgument {
         value = n << shift
     }
 
-    var defaultValueDescription: String { "\(value)" }
+    var defaultValueDescription: String {
+        for (suffix, shift) in [("T", 40), ("G", 30), ("M", 20), ("K", 10)] where value > 0 && value % (Int64(1) << shift) == 0 {
+            return "\(value >> shift)\(suffix)"
+        }
+        return "\(value)"
+    }
 }
 
 struct UnpackCommand: ParsableCommand {

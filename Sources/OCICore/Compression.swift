@@ -28,14 +28,18 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// Returns a sink that encodes into `downstream` with this compression.
+    /// Returns a sink that encodes into `downstream` with this compression
+    /// (gzip: `ParallelGzipEncoder`; zstd: `ZstdEncoder`, multi-threaded mode).
+    /// - Parameters:
+    ///   - level: gzip 1-9 (1 = ISA-L, the default), zstd 1-19 (default 3).
+    ///   - threads: worker threads (0: one per core).
     public func encoder(into downstream: ByteSink, level: Int? = nil, threads: Int = 0, context: String) throws -> ByteSink {
         switch self {
         case .none: return PassThroughSink(downstream)
         case .gzip:
-            // Default and level 1: ISA-L's fast deflate; levels 2-9: zlib.
-            if let level, level > 1 { return try GzipEncoder(into: downstream, level: level, context: context) }
-            return IsalGzipEncoder(into: downstream, context: context)
+            // Block-parallel on `threads` cores (0: all), output independent of
+            // the thread count. Default and level 1: ISA-L's fast deflate; 2-9: zlib.
+            return try ParallelGzipEncoder(into: downstream, level: level, threads: threads, context: context)
         case .zstd: return try ZstdEncoder(into: downstream, level: level ?? 3, threads: threads, context: context)
         case .xz, .bzip2:
             throw CoreError.compression(context: context, message: "writing \(rawValue) is not supported")

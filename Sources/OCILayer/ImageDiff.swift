@@ -13,6 +13,7 @@ public enum ImageDiff {
         case directory(String)
     }
 
+    /// Added, changed or deleted (the letters docker prints).
     public enum Kind: String, Sendable, Equatable {
         case added = "A", changed = "C", deleted = "D"
     }
@@ -20,11 +21,13 @@ public enum ImageDiff {
     /// One changed path (absolute, as inside a container).
     public struct Change: Sendable, Equatable, CustomStringConvertible {
         public var kind: Kind
+        /// Starts with `/`.
         public var path: String
         public init(_ kind: Kind, _ path: String) {
             self.kind = kind
             self.path = path
         }
+        /// `A /path`, as `docker diff` prints it.
         public var description: String { "\(kind.rawValue) \(path)" }
     }
 

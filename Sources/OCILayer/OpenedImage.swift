@@ -8,6 +8,7 @@ import OCIArchive
 /// private spool that `close()` deletes). `ARCHIVE@N` picks the N-th image
 /// (from 0) of an archive holding several.
 public final class OpenedImage {
+    /// The chosen image.
     public let record: ImageRecord
     /// The layers, bottom first.
     public let layers: [LayerSource]

@@ -19,6 +19,7 @@ public enum Squash {
         public var layer: Descriptor
         /// Its uncompressed digest.
         public var diffID: Digest
+        /// What the export of the stack wrote into the layer.
         public var export: UnionExporter.Report
     }
 

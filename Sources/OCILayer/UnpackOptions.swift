@@ -34,8 +34,11 @@ public struct UnpackOptions: Sendable, Equatable {
 
 /// What an unpack did, and what it had to leave out.
 public struct UnpackReport: Sendable, Equatable {
+    /// Layers applied.
     public var layers = 0
+    /// Tar members read, whiteouts included.
     public var entries: Int64 = 0
+    /// File data written.
     public var bytes: Int64 = 0
     /// Unsafe entries skipped with `skipUnsafe` (one message each).
     public var skippedUnsafe: [String] = []

@@ -1,0 +1,409 @@
+import CIsal
+import CZlib
+import Foundation
+
+/// A block-parallel gzip encoder in the style of pigz: the input is cut
+/// into fixed-size blocks, each block is deflated on its own (primed with
+/// the previous block's last 32 KiB as a dictionary, so the ratio stays
+/// close to one stream) by one of `threads` workers, and the blocks are
+/// written in order as one gzip member: header, the blocks (each ending
+/// byte-aligned with a sync flush, the last one final), CRC-32 and length.
+///
+/// The output depends only on the input bytes, the block size and the
+/// level: never on the thread count or on how the input is chunked into
+/// `write` calls, so the same layer gives the same digest on every machine.
+/// Memory is bounded: at most `2 × threads` blocks (input + output) are in
+/// flight. `next` is written only from the caller's thread.
+///
+/// Levels: 1 (default) is ISA-L's igzip level 1, about 20× zlib -6 per core
+/// here; 2–9 are zlib's levels, also block-parallel.
+public final class ParallelGzipEncoder: ByteSink {
+    /// The default block size (1 MiB).
+    public static let defaultBlockSize = 1 << 20
+    static let window = 32 << 10
+
+    private let next: ByteSink
+    private let context: String
+    private let blockSize: Int
+    private let threads: Int
+    private let pool: GzipWorkerPool
+
+    private var current: UnsafeMutableRawPointer
+    private var fill = 0
+    private var previousTail: [UInt8] = []
+    private var nextToWrite = 0
+    private var sequence = 0
+    private var crc: UInt32 = 0
+    private var length: UInt64 = 0
+    private var headerWritten = false
+    private var finished = false
+    private var inline: BlockDeflating?
+    private var inlineOut: UnsafeMutablePointer<UInt8>?
+
+    /// - Parameters:
+    ///   - next: receives the gzip stream; finished by `finish()`.
+    ///   - level: 1 (or nil) for ISA-L level 1, 2-9 for zlib's levels.
+    ///   - threads: workers (0: one per core; 1 compresses on the caller's thread).
+    ///   - blockSize: bytes of input per block (at least 64 KiB).
+    ///   - context: names the stream in errors.
+    /// - Throws: `CoreError.compression` for a level outside 1-9.
+    public init(into next: ByteSink, level: Int? = nil, threads: Int = 0, blockSize: Int = ParallelGzipEncoder.defaultBlockSize,
+                context: String) throws {
+        let lvl = level ?? 1
+        guard (1...9).contains(lvl) else {
+            throw CoreError.compression(context: context, message: "gzip level \(lvl) is out of range (1-9)")
+        }
+        self.next = next
+        self.context = context
+        self.blockSize = max(blockSize, 64 << 10)
+        self.threads = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        // Worst case of deflate: stored blocks, 5 bytes per 64 KiB, plus the sync marker.
+        pool = GzipWorkerPool(level: lvl, context: context, blockSize: self.blockSize,
+                              outCapacity: self.blockSize + self.blockSize / 8 + (64 << 10), threads: self.threads)
+        current = pool.takeInput()
+    }
+
+    deinit {
+        pool.stop()
+        inlineOut?.deallocate()
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        guard !finished else { throw CoreError.compression(context: context, message: "write after finish") }
+        var offset = 0
+        while offset < bytes.count {
+            let n = min(blockSize - fill, bytes.count - offset)
+            (current + fill).copyMemory(from: base + offset, byteCount: n)
+            fill += n
+            offset += n
+            if fill == blockSize { try dispatch(last: false) }
+        }
+    }
+
+    public func finish() throws {
+        guard !finished else { return }
+        finished = true
+        try dispatch(last: true)
+        try drain(all: true)
+        pool.stop()
+        var trailer = [UInt8](repeating: 0, count: 8)
+        for i in 0..<4 {
+            trailer[i] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(i)))
+            trailer[4 + i] = UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))
+        }
+        try next.write(contentsOf: trailer)
+        try next.finish()
+    }
+
+    /// Hands the current block to a worker (or compresses it here with one thread).
+    private func dispatch(last: Bool) throws {
+        if !headerWritten {
+            headerWritten = true
+            // ID1 ID2 CM=deflate FLG=0 MTIME=0 XFL=0 OS=255 (unknown): the same on every machine.
+            try next.write(contentsOf: [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff] as [UInt8])
+        }
+        let dictionary = previousTail
+        if fill >= Self.window {
+            previousTail = Array(UnsafeRawBufferPointer(start: current + fill - Self.window, count: Self.window))
+        }
+        if threads == 1 {
+            try compressInline(count: fill, dictionary: dictionary, last: last)
+            fill = 0
+            return
+        }
+        pool.submit(GzipWorkerPool.Job(sequence: sequence, input: current, count: fill, dictionary: dictionary, last: last))
+        sequence += 1
+        fill = 0
+        // Writes finished blocks; waits while too many are in flight.
+        try drain(all: false)
+        if !last { current = pool.takeInput() }
+    }
+
+    private func compressInline(count: Int, dictionary: [UInt8], last: Bool) throws {
+        let deflater = try inline ?? makeBlockDeflater(level: pool.level, context: context)
+        inline = deflater
+        let out = inlineOut ?? .allocate(capacity: pool.outCapacity)
+        inlineOut = out
+        let input = UnsafeRawBufferPointer(start: current, count: count)
+        let produced = try deflater.deflate(input, dictionary: dictionary, last: last, into: out, capacity: pool.outCapacity)
+        account(count: count, crc: gzipCRC32(input))
+        try next.write(UnsafeRawBufferPointer(start: out, count: produced))
+    }
+
+    private func account(count: Int, crc blockCRC: UInt32) {
+        if count > 0 { crc = UInt32(truncatingIfNeeded: crc32_combine(UInt(crc), UInt(blockCRC), off_t(count))) }
+        length &+= UInt64(count)
+    }
+
+    /// Writes finished blocks in order. With `all`, waits for every block;
+    /// otherwise waits only while `2 × threads` blocks are in flight.
+    private func drain(all: Bool) throws {
+        while let done = try pool.nextResult(sequence: nextToWrite, waitAll: all) {
+            nextToWrite += 1
+            account(count: done.count, crc: done.crc)
+            defer { pool.recycle(done) }
+            try next.write(UnsafeRawBufferPointer(start: done.output, count: done.produced))
+        }
+    }
+}
+
+/// The workers of one `ParallelGzipEncoder` and the buffers they share.
+/// Workers hold the pool, not the encoder, so dropping an unfinished
+/// encoder stops them (`stop()` from its deinit).
+private final class GzipWorkerPool: @unchecked Sendable {
+    struct Job {
+        let sequence: Int
+        let input: UnsafeMutableRawPointer
+        let count: Int
+        let dictionary: [UInt8]
+        let last: Bool
+    }
+
+    struct Done {
+        let input: UnsafeMutableRawPointer
+        let count: Int
+        let output: UnsafeMutablePointer<UInt8>
+        let produced: Int
+        let crc: UInt32
+    }
+
+    let level: Int
+    let context: String
+    let blockSize: Int
+    let outCapacity: Int
+    let threads: Int
+    private let cond = NSCondition()
+    private var jobs: [Job] = []
+    private var results: [Int: Done] = [:]
+    private var inFlight = 0
+    private var failure: Error?
+    private var stopping = false
+    private var started = 0
+    private var freeInputs: [UnsafeMutableRawPointer] = []
+    private var freeOutputs: [UnsafeMutablePointer<UInt8>] = []
+    private var allInputs: [UnsafeMutableRawPointer] = []
+    private var allOutputs: [UnsafeMutablePointer<UInt8>] = []
+
+    init(level: Int, context: String, blockSize: Int, outCapacity: Int, threads: Int) {
+        self.level = level
+        self.context = context
+        self.blockSize = blockSize
+        self.outCapacity = outCapacity
+        self.threads = threads
+    }
+
+    deinit {
+        allInputs.forEach { $0.deallocate() }
+        allOutputs.forEach { $0.deallocate() }
+    }
+
+    func takeInput() -> UnsafeMutableRawPointer {
+        cond.withLock {
+            if let b = freeInputs.popLast() { return b }
+            let b = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 64)
+            allInputs.append(b)
+            return b
+        }
+    }
+
+    func submit(_ job: Job) {
+        cond.withLock {
+            if started < threads {
+                started += 1
+                let t = Thread { [self] in self.work() }
+                t.stackSize = 1 << 20
+                t.name = "ocitool-gzip"
+                t.start()
+            }
+            jobs.append(job)
+            inFlight += 1
+            cond.broadcast()
+        }
+    }
+
+    /// The finished block `sequence`, waiting for it while blocks are in
+    /// flight (all of them with `waitAll`, else while `2 × threads` are);
+    /// nil when there is no need to wait.
+    func nextResult(sequence: Int, waitAll: Bool) throws -> Done? {
+        cond.lock()
+        defer { cond.unlock() }
+        while failure == nil && results[sequence] == nil && (waitAll ? inFlight > 0 : inFlight >= 2 * threads) {
+            cond.wait()
+        }
+        if let failure { throw failure }
+        return results.removeValue(forKey: sequence)
+    }
+
+    func recycle(_ done: Done) {
+        cond.withLock {
+            inFlight -= 1
+            freeInputs.append(done.input)
+            freeOutputs.append(done.output)
+            cond.broadcast()
+        }
+    }
+
+    func stop() {
+        cond.withLock {
+            stopping = true
+            cond.broadcast()
+        }
+    }
+
+    private func work() {
+        var deflater: BlockDeflating?
+        while true {
+            cond.lock()
+            while jobs.isEmpty && !stopping { cond.wait() }
+            if stopping {
+                cond.unlock()
+                return
+            }
+            let job = jobs.removeFirst()
+            let output: UnsafeMutablePointer<UInt8>
+            if let o = freeOutputs.popLast() { output = o } else {
+                output = .allocate(capacity: outCapacity)
+                allOutputs.append(output)
+            }
+            let failed = failure != nil
+            cond.unlock()
+            var outcome: Result<Done, Error> = .failure(CoreError.compression(context: context, message: "gzip worker stopped"))
+            if !failed {
+                do {
+                    let d = try deflater ?? makeBlockDeflater(level: level, context: context)
+                    deflater = d
+                    let input = UnsafeRawBufferPointer(start: job.input, count: job.count)
+                    let produced = try d.deflate(input, dictionary: job.dictionary, last: job.last, into: output, capacity: outCapacity)
+                    outcome = .success(Done(input: job.input, count: job.count, output: output, produced: produced, crc: gzipCRC32(input)))
+                } catch {
+                    outcome = .failure(error)
+                }
+            }
+            cond.withLock {
+                switch outcome {
+                case let .success(done): results[job.sequence] = done
+                case let .failure(error):
+                    if failure == nil { failure = error }
+                    freeOutputs.append(output)
+                }
+                cond.broadcast()
+            }
+        }
+    }
+}
+
+/// The gzip CRC-32 of `input` (ISA-L's folded CRC).
+func gzipCRC32(_ input: UnsafeRawBufferPointer) -> UInt32 {
+    guard let base = input.baseAddress, input.count > 0 else { return 0 }
+    var crc: UInt32 = 0
+    var offset = 0
+    while offset < input.count {
+        let n = min(input.count - offset, 1 << 30)
+        crc = crc32_gzip_refl(crc, base.assumingMemoryBound(to: UInt8.self) + offset, UInt64(n))
+        offset += n
+    }
+    return crc
+}
+
+func makeBlockDeflater(level: Int, context: String) throws -> BlockDeflating {
+    level <= 1 ? IsalBlockDeflater(context: context) : try ZlibBlockDeflater(level: level, context: context)
+}
+
+/// Deflates one block as raw deflate data (no gzip framing), ending with a
+/// sync flush (byte-aligned, not final) or, for the last block, a final block.
+protocol BlockDeflating: AnyObject {
+    func deflate(_ input: UnsafeRawBufferPointer, dictionary: [UInt8], last: Bool,
+                 into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws -> Int
+}
+
+/// ISA-L igzip level 1.
+final class IsalBlockDeflater: BlockDeflating {
+    private let stream: UnsafeMutablePointer<isal_zstream>
+    private let levelBuffer: UnsafeMutablePointer<UInt8>
+    private let context: String
+
+    init(context: String) {
+        self.context = context
+        stream = .allocate(capacity: 1)
+        levelBuffer = .allocate(capacity: Int(OCITOOL_ISAL_LVL1_BUF))
+    }
+
+    deinit {
+        stream.deallocate()
+        levelBuffer.deallocate()
+    }
+
+    func deflate(_ input: UnsafeRawBufferPointer, dictionary: [UInt8], last: Bool,
+                          into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws -> Int {
+        isal_deflate_init(stream)
+        stream.pointee.level = 1
+        stream.pointee.level_buf = levelBuffer
+        stream.pointee.level_buf_size = UInt32(OCITOOL_ISAL_LVL1_BUF)
+        stream.pointee.gzip_flag = UInt16(IGZIP_DEFLATE)
+        stream.pointee.end_of_stream = last ? 1 : 0
+        stream.pointee.flush = UInt16(last ? NO_FLUSH : SYNC_FLUSH)
+        if !dictionary.isEmpty {
+            let rc = dictionary.withUnsafeBufferPointer { d in
+                isal_deflate_set_dict(stream, UnsafeMutablePointer(mutating: d.baseAddress), UInt32(d.count))
+            }
+            guard rc == COMP_OK else { throw CoreError.compression(context: context, message: "igzip set_dict failed (\(rc))") }
+        }
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.pointee.avail_in = UInt32(input.count)
+        stream.pointee.next_out = out
+        stream.pointee.avail_out = UInt32(capacity)
+        while true {
+            let rc = isal_deflate(stream)
+            guard rc == COMP_OK else { throw CoreError.compression(context: context, message: "igzip deflate failed (\(rc))") }
+            let state = stream.pointee.internal_state.state
+            let complete = stream.pointee.avail_in == 0 && (last ? state == ZSTATE_END : state == ZSTATE_NEW_HDR)
+            if complete { break }
+            guard stream.pointee.avail_out > 0 else {
+                throw CoreError.compression(context: context, message: "igzip output of a block exceeds \(capacity) bytes")
+            }
+        }
+        return capacity - Int(stream.pointee.avail_out)
+    }
+}
+
+/// zlib at levels 2-9 (raw deflate).
+final class ZlibBlockDeflater: BlockDeflating {
+    private let stream: UnsafeMutablePointer<z_stream>
+    private let context: String
+
+    init(level: Int, context: String) throws {
+        self.context = context
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let rc = ocitool_deflateInit2(stream, Int32(level), -15, 8)
+        guard rc == Z_OK else {
+            stream.deallocate()
+            throw CoreError.compression(context: context, message: "deflateInit2 failed (\(rc))")
+        }
+    }
+
+    deinit {
+        deflateEnd(stream)
+        stream.deallocate()
+    }
+
+    func deflate(_ input: UnsafeRawBufferPointer, dictionary: [UInt8], last: Bool,
+                          into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws -> Int {
+        deflateReset(stream)
+        if !dictionary.isEmpty {
+            let rc = dictionary.withUnsafeBufferPointer { d in deflateSetDictionary(stream, d.baseAddress, UInt32(d.count)) }
+            guard rc == Z_OK else { throw CoreError.compression(context: context, message: "deflateSetDictionary failed (\(rc))") }
+        }
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.pointee.avail_in = UInt32(input.count)
+        stream.pointee.next_out = out
+        stream.pointee.avail_out = UInt32(capacity)
+        let rc = CZlib.deflate(stream, last ? Z_FINISH : Z_SYNC_FLUSH)
+        let ok = last ? rc == Z_STREAM_END : (rc == Z_OK && stream.pointee.avail_out > 0)
+        guard ok, stream.pointee.avail_in == 0 else {
+            throw CoreError.compression(context: context, message: "deflate of a block failed (\(rc))")
+        }
+        return capacity - Int(stream.pointee.avail_out)
+    }
+}
