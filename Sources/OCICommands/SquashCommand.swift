@@ -30,7 +30,7 @@ struct SquashCommand: ParsableCommand {
     @Argument(help: "Image reference, archive file, or OCI layout directory.") var image: String
     @Argument(help: "Name for the new image (name[:tag]); without it the image is untagged.") var name: String?
 
-    @Option(help: "Compression of the new layer: gzip, zstd or none.") var compression: LayerCompressionChoice = .gzip
+    @Option(name: .customLong("compress"), help: "Compression of the new layer: gzip, zstd or none.") var compression: LayerCompressionChoice = .gzip
 
     @Option(name: .shortAndLong, help: "Write the new image to this archive (- for stdout) instead of the store.")
     var output: String?
