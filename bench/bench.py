@@ -91,6 +91,7 @@ def main():
     # Prepared inputs shared by the save/unpack/convert cases (made once, untimed).
     prep = os.path.join(a.work, "ocitool-bench-prep")
     store = os.path.join(prep, "store")
+    store_gz = os.path.join(prep, "store-gz")  # the gzip OCI layout loaded: same blobs umoci unpacks
     raw_layout = os.path.join(prep, "layout-raw")
     oci_layout = os.path.join(a.img, "oci-layout")
 
@@ -98,6 +99,11 @@ def main():
         os.makedirs(prep, exist_ok=True)
         if not os.path.exists(os.path.join(store, "index.json")):
             subprocess.run([ob, "load", "-q", "--root", store, docker_tar], check=True)
+        if not os.path.exists(os.path.join(store_gz, "index.json")):
+            subprocess.run([ob, "load", "-q", "--root", store_gz, oci_layout], check=True)
+            image_id = subprocess.run([ob, "images", "-q", "--no-trunc", "--root", store_gz], check=True,
+                                      capture_output=True, text=True).stdout.split()[0]
+            subprocess.run([ob, "tag", "--root", store_gz, image_id, "big:latest"], check=True)
         if not os.path.exists(os.path.join(raw_layout, "index.json")):
             subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", "--dest-oci-accept-uncompressed-layers",
                             f"docker-archive:{docker_tar}", f"oci:{raw_layout}:big"], check=True)
@@ -112,6 +118,10 @@ def main():
          lambda d: [ob, "save", "-q", "--root", store, "--compress", "gzip", "--format", "oci", "-o", f"{d}/out.tar", ref]),
         ("skopeo.save.gzip", "skopeo copy docker-archive: oci-archive: (gzip)",
          lambda d: ["skopeo", "--insecure-policy", "copy", "-q", f"docker-archive:{docker_tar}", f"oci-archive:{d}/out.tar:big"]),
+        ("ocitool.unpack", "ocitool unpack (gzip layers from the store) -> fresh dir",
+         lambda d: [ob, "unpack", "--root", store_gz, "big:latest", f"{d}/rootfs"]),
+        ("umoci.unpack", "umoci raw unpack (same gzip OCI layout) -> fresh dir",
+         lambda d: ["umoci", "raw", "unpack", "--image", f"{oci_layout}:big", f"{d}/rootfs"]),
     ]
     only = [p for p in a.only.split(",") if p]
     prepare()
