@@ -55,6 +55,25 @@ public enum PeerRunner {
         _ = try check(try Shell.run(argv), argv)
     }
 
+    /// The podman command line for an instance whose storage, run state and
+    /// locks all live under `dir`: vfs storage, and file locks in
+    /// `dir/tmp/locks` instead of the machine-wide shared-memory lock table,
+    /// so instances used by tests running in parallel never share a lock.
+    public static func podmanArgv(_ dir: String) -> [String] {
+        ["podman", "--root", dir + "/root", "--runroot", dir + "/run", "--tmpdir", dir + "/tmp",
+         "--storage-driver", "vfs", "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
+    }
+
+    /// Runs `podman ARGS` for the instance under `dir` (see `podmanArgv`).
+    public static func runPodman(_ dir: String, _ args: [String]) throws -> Shell.Result {
+        let conf = dir + "/containers.conf"
+        if !FS.exists(conf) {
+            try FS.makeDirectories(dir)
+            try FS.writeAtomically(conf, bytes: Array("[engine]\nlock_type = \"file\"\n".utf8))
+        }
+        return try Shell.run(podmanArgv(dir) + args, environment: ["CONTAINERS_CONF": conf])
+    }
+
     /// A podman with its own storage (`--storage-driver vfs`, `--root` and
     /// `--runroot` in a fresh temp dir), removed by `cleanup()` or deinit.
     public final class Podman {
@@ -62,15 +81,12 @@ public enum PeerRunner {
         public init() throws { dir = try TempDir(prefix: "ocitool-podman") }
         deinit { cleanup() }
 
-        var base: [String] {
-            ["podman", "--root", dir.file("root"), "--runroot", dir.file("run"), "--storage-driver", "vfs",
-             "--cgroup-manager", "cgroupfs", "--events-backend", "none"]
-        }
+        var base: [String] { PeerRunner.podmanArgv(dir.path) }
 
         /// Runs `podman ARGS`, checked; returns stdout, trimmed.
         @discardableResult
         public func run(_ args: [String]) throws -> String {
-            let r = try PeerRunner.check(try Shell.run(base + args), ["podman"] + args)
+            let r = try PeerRunner.check(try PeerRunner.runPodman(dir.path, args), ["podman"] + args)
             return r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         }
 

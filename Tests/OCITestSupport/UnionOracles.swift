@@ -42,12 +42,11 @@ public enum UnionOracles {
         public let dir: String
         public init(dir: String) { self.dir = dir }
 
-        var base: [String] { ["podman", "--root", dir + "/root", "--runroot", dir + "/run", "--storage-driver", "vfs"] }
 
         /// Runs `podman ARGS` and returns stdout.
         @discardableResult
         public func run(_ args: [String]) throws -> String {
-            let r = try Shell.run(base + args)
+            let r = try PeerRunner.runPodman(dir, args)
             try check(r, "podman " + args.joined(separator: " "))
             return r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -62,9 +61,9 @@ public enum UnionOracles {
 
         /// Unmounts and removes every container, then the storage.
         public func cleanup() {
-            _ = try? Shell.run(base + ["umount", "--all"])
-            _ = try? Shell.run(base + ["rm", "--all", "--force"])
-            _ = try? Shell.run(base + ["system", "reset", "--force"])
+            _ = try? PeerRunner.runPodman(dir, ["umount", "--all"])
+            _ = try? PeerRunner.runPodman(dir, ["rm", "--all", "--force"])
+            _ = try? PeerRunner.runPodman(dir, ["system", "reset", "--force"])
             FS.removeTree(dir)
         }
     }
