@@ -45,25 +45,33 @@ def best(name, what, make_cmd, runs, work):
     for i in range(runs):
         d = tempfile.mkdtemp(prefix=f"{name}-", dir=work)
         try:
-            results.append(timed(make_cmd(d)))
+            r = timed(make_cmd(d))
+            out = os.path.join(d, "out.tar")  # archive-writing cases: record the output size
+            r["out"] = os.path.getsize(out) if os.path.isfile(out) else None
+            results.append(r)
         finally:
             shutil.rmtree(d, ignore_errors=True)
     b = min(results, key=lambda r: r["wall"])
     rss = max(r["rss"] for r in results)
     cpu = 100 * (b["user"] + b["sys"]) / max(b["wall"], 1e-6)
-    return {"case": name, "what": what, "wall": b["wall"], "mbs": U / b["wall"] / 1e6, "cpu": cpu, "rss": rss}
+    return {"case": name, "what": what, "wall": b["wall"], "mbs": U / b["wall"] / 1e6, "cpu": cpu, "rss": rss,
+            "out": b["out"]}
 
 
 def table(rows, pairs):
-    print("| case | what | best wall s | MB/s | CPU% | peak RSS MB |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| case | what | best wall s | MB/s | CPU% | peak RSS MB | output MB |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['case']} | {r['what']} | {r['wall']:.2f} | {r['mbs']:.0f} | {r['cpu']:.0f} | {r['rss']:.0f} |")
+        out = f"{r['out'] / 1e6:.1f}" if r.get("out") else ""
+        print(f"| {r['case']} | {r['what']} | {r['wall']:.2f} | {r['mbs']:.0f} | {r['cpu']:.0f} | {r['rss']:.0f} | {out} |")
     print()
     by = {r["case"]: r for r in rows}
     for ours, theirs in pairs:
         if ours in by and theirs in by:
-            print(f"- {ours} vs {theirs}: {by[theirs]['wall'] / by[ours]['wall']:.2f}x faster")
+            size = ""
+            if by[ours].get("out") and by[theirs].get("out"):
+                size = f", output {100 * (by[ours]['out'] / by[theirs]['out'] - 1):+.1f}% size"
+            print(f"- {ours} vs {theirs}: {by[theirs]['wall'] / by[ours]['wall']:.2f}x faster{size}")
 
 
 def main():
@@ -122,6 +130,28 @@ def main():
          lambda d: [ob, "unpack", "--root", store_gz, "big:latest", f"{d}/rootfs"]),
         ("umoci.unpack", "umoci raw unpack (same gzip OCI layout) -> fresh dir",
          lambda d: ["umoci", "raw", "unpack", "--image", f"{oci_layout}:big", f"{d}/rootfs"]),
+    ]
+    # convert: archive to archive, no store (targets: oci+gzip -> docker >= 3x skopeo,
+    # docker -> oci+gzip >= 2x with output <= 10% larger, zstd >= 2x).
+    conv = [ob, "convert", "-q"]
+    cases += [
+        ("ocitool.convert.docker-ocigz", "ocitool convert big-docker.tar --format oci --compress gzip (block-parallel ISA-L, all cores)",
+         lambda d: conv + [docker_tar, "--format", "oci", "--compress", "gzip", "-o", f"{d}/out.tar"]),
+        ("skopeo.convert.docker-ocigz", "skopeo copy docker-archive: oci-archive: (gzip)",
+         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", f"docker-archive:{docker_tar}", f"oci-archive:{d}/out.tar:big"]),
+        ("ocitool.convert.ocigz-docker", "ocitool convert big-oci-gzip.tar --format docker --compress none (decompress)",
+         lambda d: conv + [oci_gz, "--format", "docker", "--compress", "none", "-o", f"{d}/out.tar"]),
+        ("skopeo.convert.ocigz-docker", "skopeo copy oci-archive: docker-archive: (decompress)",
+         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", f"oci-archive:{oci_gz}:big", f"docker-archive:{d}/out.tar:{ref}"]),
+        ("ocitool.convert.docker-ocizstd", "ocitool convert big-docker.tar --format oci --compress zstd (multi-threaded zstd)",
+         lambda d: conv + [docker_tar, "--format", "oci", "--compress", "zstd", "-o", f"{d}/out.tar"]),
+        ("skopeo.convert.docker-ocizstd", "skopeo copy --dest-compress-format zstd docker-archive: oci-archive:",
+         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", "--dest-compress-format", "zstd",
+                    f"docker-archive:{docker_tar}", f"oci-archive:{d}/out.tar:big"]),
+        ("ocitool.convert.docker-ocigz-1thread", "as docker-ocigz with --threads 1 (one ISA-L stream's speed, same bytes)",
+         lambda d: conv + [docker_tar, "--format", "oci", "--compress", "gzip", "--threads", "1", "-o", f"{d}/out.tar"]),
+        ("ocitool.convert.docker-ocigz-zlib6", "as docker-ocigz with --level 6 (zlib -6, block-parallel on all cores)",
+         lambda d: conv + [docker_tar, "--format", "oci", "--compress", "gzip", "--level", "6", "-o", f"{d}/out.tar"]),
     ]
     only = [p for p in a.only.split(",") if p]
     prepare()

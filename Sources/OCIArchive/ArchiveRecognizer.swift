@@ -11,7 +11,12 @@ struct ArchiveRecognizer {
     /// The platform wanted, and whether the user asked for it explicitly.
     let platform: Platform
     let explicitPlatform: Bool
-    private(set) var warnings: [String] = []
+    /// Keep every platform of a multi-platform index instead of selecting
+    /// one (`convert --all-platforms`); see `ArchiveRecognizer+Platforms.swift`.
+    var allPlatforms = false
+    /// With `allPlatforms`: each multi-platform index, with the platforms kept.
+    var platformIndexes: [RecognisedIndex] = []
+    var warnings: [String] = []
 
     init(scan: ScannedArchive, store: ImageStore, platform: Platform?) {
         self.scan = scan
@@ -93,11 +98,11 @@ struct ArchiveRecognizer {
 
     // MARK: OCI
 
-    private func isAttestation(_ d: Descriptor) -> Bool {
+    func isAttestation(_ d: Descriptor) -> Bool {
         d.annotations?["vnd.docker.reference.type"] == "attestation-manifest" || d.platform?.os == "unknown"
     }
 
-    private mutating func collect(_ d: Descriptor, names: [ImageReference], depth: Int, into images: inout [LoadedImage]) throws {
+    mutating func collect(_ d: Descriptor, names: [ImageReference], depth: Int, into images: inout [LoadedImage]) throws {
         guard depth < 8 else { throw ArchiveError.archive(archive: name, message: "image indexes nested more than 8 deep") }
         let member = "blobs/\(d.digest.algorithm)/\(d.digest.encoded)"
         guard let bytes = try readDocument(d, member: member) else {
@@ -107,6 +112,10 @@ struct ArchiveRecognizer {
         let isIndex = MediaType.isIndex(d.mediaType) || MediaType.isIndex(probe.mediaType) || (probe.manifests != nil && probe.config == nil)
         if isIndex {
             let index = try ImageIndex.parse(bytes, what: "\(name): \(member)")
+            if allPlatforms {
+                try collectAllPlatforms(d, bytes: bytes, index: index, names: names, member: member, depth: depth, into: &images)
+                return
+            }
             let chosen = try select(from: index, member: member)
             for c in chosen { try collect(c, names: names, depth: depth + 1, into: &images) }
             return
@@ -152,7 +161,7 @@ struct ArchiveRecognizer {
     }
 
     /// A JSON document by descriptor, from the archive or the store; nil if absent.
-    private func readDocument(_ d: Descriptor, member: String) throws -> [UInt8]? {
+    func readDocument(_ d: Descriptor, member: String) throws -> [UInt8]? {
         let bytes: [UInt8]
         if let b = scan.blob(d.digest) {
             bytes = try scan.bytes(of: b)
@@ -233,7 +242,7 @@ struct ArchiveRecognizer {
     // MARK: verification
 
     /// Verifies config and layers of a manifest against the blobs.
-    private func verified(manifest: Manifest, manifestBytes: [UInt8], descriptor: Descriptor, names: [ImageReference],
+    func verified(manifest: Manifest, manifestBytes: [UInt8], descriptor: Descriptor, names: [ImageReference],
                           synthesized: Bool, layerMembers: [String]?) throws -> LoadedImage {
         let cfgMember = "blobs/sha256/\(manifest.config.digest.encoded)"
         let configBytes: [UInt8]

@@ -43,7 +43,7 @@ extension ArchivePlan {
 
     /// `manifest.json`: one entry per image, in the order given.
     func dockerManifestJSON() throws -> [UInt8] {
-        let entries = images.map { image in
+        let entries = dockerImages.map { image in
             let tags = image.names.filter { $0.tag != nil }.map(\.familiarString)
             return DockerEntry(config: Self.member(image.manifest.config.digest),
                                repoTags: tags.isEmpty ? nil : tags,
@@ -57,7 +57,7 @@ extension ArchivePlan {
     /// the top layer's blob name there). Nil when no image has a tag.
     func repositoriesJSON() throws -> [UInt8]? {
         var repos: [String: [String: String]] = [:]
-        for image in images {
+        for image in dockerImages {
             guard let top = image.manifest.layers.last else { continue }
             for name in image.names {
                 guard let tag = name.tag else { continue }

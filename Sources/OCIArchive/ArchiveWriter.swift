@@ -40,10 +40,18 @@ public enum ArchiveWriter {
         public var mtime: Int64
         /// Advanced by the bytes written.
         public var progress: ByteProgress?
+        /// Told of each blob as it is written (a `write` task, then a
+        /// `blob` event) and of each image (an `image` event).
+        public var reporter: ProgressScope?
+        /// Blobs whose files the caller has just written while hashing them
+        /// (a private spool): copied with their size checked but without
+        /// hashing them a second time.
+        public var hashedBlobs: Set<Digest> = []
 
-        public init(mtime: Int64 = 0, progress: ByteProgress? = nil) {
+        public init(mtime: Int64 = 0, progress: ByteProgress? = nil, reporter: ProgressScope? = nil) {
             self.mtime = mtime
             self.progress = progress
+            self.reporter = reporter
         }
 
         /// The member mtime from `SOURCE_DATE_EPOCH` (0 when unset or empty).
@@ -65,26 +73,31 @@ public enum ArchiveWriter {
         public var blobs: Int
         /// Bytes of the whole archive.
         public var bytes: Int64
+        /// Every image as written (multi-platform children included), with
+        /// the digests a reader of the archive will see.
+        public var written: [ImageReport] = []
     }
 
     /// Writes `records` as one archive into `sink`, then finishes the sink.
     /// Records with the same manifest are merged (their names joined); a
     /// name given to two different images stays with the first.
     /// - Parameters:
+    ///   - indexes: multi-platform images, each written as an image index
+    ///     blob listed in `index.json` (see `ArchiveWriter+Index.swift`).
     ///   - name: names the output in errors.
     /// - Throws: `ArchiveWriteError` when an image cannot be written in this
     ///   flavour or a blob is missing or changed; the sink's I/O errors.
     @discardableResult
-    public static func write(_ records: [ImageRecord], flavour: Flavour, to sink: ByteSink, name: String = "archive",
-                             options: Options = Options()) throws -> Summary {
-        let plan = try ArchivePlan(records: records, flavour: flavour)
+    public static func write(_ records: [ImageRecord], indexes: [PlatformIndexRecord] = [], flavour: Flavour, to sink: ByteSink,
+                             name: String = "archive", options: Options = Options()) throws -> Summary {
+        let plan = try ArchivePlan(records: records, indexes: indexes, flavour: flavour)
         return try plan.write(to: sink, name: name, options: options)
     }
 
     /// Checks that `records` can be written in `flavour` without writing
     /// anything (the same checks `write` makes first).
-    public static func check(_ records: [ImageRecord], flavour: Flavour) throws {
-        _ = try ArchivePlan(records: records, flavour: flavour)
+    public static func check(_ records: [ImageRecord], indexes: [PlatformIndexRecord] = [], flavour: Flavour) throws {
+        _ = try ArchivePlan(records: records, indexes: indexes, flavour: flavour)
     }
 
     /// Total bytes of the blobs `records` reference (for progress displays).
@@ -115,16 +128,20 @@ struct ArchivePlan {
 
     let flavour: ArchiveWriter.Flavour
     private(set) var images: [ImageRecord] = []
+    /// Multi-platform images (children converted like `images`).
+    private(set) var indexes: [PlannedIndex] = []
     private(set) var members: [Member] = []
 
-    init(records: [ImageRecord], flavour: ArchiveWriter.Flavour) throws {
-        guard !records.isEmpty else { throw ArchiveWriteError.noImages }
+    init(records: [ImageRecord], indexes: [PlatformIndexRecord] = [], flavour: ArchiveWriter.Flavour) throws {
+        guard !records.isEmpty || !indexes.isEmpty else { throw ArchiveWriteError.noImages }
         self.flavour = flavour
         images = try Self.merge(records).map { flavour == .oci ? try ManifestRewrite.convertedToOCI($0) : $0 }
+        self.indexes = try indexes.map { try PlannedIndex($0, flavour: flavour) }
         var blobs: [Digest: Source] = [:]
-        for image in images {
+        for image in images + self.indexes.flatMap(\.children) {
             try collectBlobs(of: image, into: &blobs)
         }
+        for index in self.indexes { blobs[index.descriptor.digest] = .bytes(index.bytes) }
         var list: [Member] = [Member(path: "blobs/", source: .directory)]
         for alg in Set(blobs.keys.map(\.algorithm)) {
             list.append(Member(path: "blobs/\(alg)/", source: .directory))
@@ -196,16 +213,24 @@ struct ArchivePlan {
             var base = Descriptor(mediaType: image.descriptor.mediaType.isEmpty ? (image.manifest.mediaType ?? MediaType.ociManifest) : image.descriptor.mediaType,
                                   digest: image.descriptor.digest, size: image.descriptor.size)
             base.platform = image.descriptor.platform ?? Self.platform(of: image.config)
-            if image.names.isEmpty { manifests.append(base) }
-            for name in image.names {
-                var d = base
-                var annotations = [AnnotationKey.containerdName: name.description]
-                if let tag = name.tag { annotations[AnnotationKey.refName] = tag }
-                d.annotations = annotations
-                manifests.append(d)
-            }
+            manifests += Self.named(base, image.names)
+        }
+        for index in indexes {
+            manifests += Self.named(index.descriptor, index.names)
         }
         return try CanonicalJSON.encode(ImageIndex(manifests: manifests))
+    }
+
+    /// One copy of `base` per name (with the name annotations), or `base` alone.
+    static func named(_ base: Descriptor, _ names: [ImageReference]) -> [Descriptor] {
+        if names.isEmpty { return [base] }
+        return names.map { name in
+            var d = base
+            var annotations = [AnnotationKey.containerdName: name.description]
+            if let tag = name.tag { annotations[AnnotationKey.refName] = tag }
+            d.annotations = annotations
+            return d
+        }
     }
 
     /// The platform a config names, when it names one.
@@ -219,6 +244,7 @@ struct ArchivePlan {
     func write(to sink: ByteSink, name: String, options: ArchiveWriter.Options) throws -> ArchiveWriter.Summary {
         let counter = CountingSink(forwardingTo: sink, progress: options.progress)
         let tar = try TarWriter(sink: counter, name: name)
+        let reporter = options.reporter
         var blobCount = 0
         for m in members {
             var entry = TarEntry(path: m.path, kind: .regular, mode: 0o644, mtime: options.mtime)
@@ -229,24 +255,51 @@ struct ArchivePlan {
                 try tar.writeHeader(entry)
             case let .bytes(bytes):
                 try tar.writeFile(entry, bytes: bytes)
-                if m.path.hasPrefix("blobs/") { blobCount += 1 }
+                if m.path.hasPrefix("blobs/") {
+                    blobCount += 1
+                    if let reporter, let d = Self.digest(ofMember: m.path) { reporter.blob(d, size: Int64(bytes.count)) }
+                }
             case let .file(path, size, digest):
                 entry.size = size
                 try tar.writeHeader(entry)
-                try Self.copy(path, size: size, digest: digest, into: tar)
+                let task = reporter?.task(id: digest.description, label: digest.shortID, phase: "write", total: size)
+                try Self.copy(path, size: size, digest: digest, into: tar, progress: task?.bytes,
+                              verify: !options.hashedBlobs.contains(digest))
+                task?.finish()
+                reporter?.blob(digest, size: size)
                 blobCount += 1
             }
         }
         try tar.finish()
-        return ArchiveWriter.Summary(images: images.count, blobs: blobCount, bytes: counter.count)
+        var summary = ArchiveWriter.Summary(images: images.count + indexes.reduce(0) { $0 + $1.children.count },
+                                            blobs: blobCount, bytes: counter.count)
+        summary.written = writtenReports
+        if let reporter { summary.written.forEach(reporter.image) }
+        return summary
+    }
+
+    /// The digest a `blobs/<alg>/<hex>` member path names.
+    static func digest(ofMember path: String) -> Digest? {
+        let parts = path.split(separator: "/")
+        guard parts.count == 3 else { return nil }
+        return try? Digest(parsing: "\(parts[1]):\(parts[2])")
     }
 
     /// Copies a blob file into the current member, checking its size and digest.
-    private static func copy(_ path: String, size: Int64, digest: Digest, into tar: TarWriter) throws {
+    private static func copy(_ path: String, size: Int64, digest: Digest, into tar: TarWriter, progress: ByteProgress? = nil,
+                             verify: Bool = true) throws {
         let source = try FileSource(path: path)
+        let data: ByteSink = progress.map { CountingSink(forwardingTo: tar.dataSink, progress: $0) } ?? tar.dataSink
+        guard verify else {
+            let copied = try source.copy(to: data)
+            guard copied == size else {
+                throw ArchiveWriteError.blobMismatch(image: path, digest: digest, message: "file changed while being saved (\(copied) bytes, expected \(size))")
+            }
+            return
+        }
         let digester = DigestingSink()
         let hashSide: ByteSink = size >= 4 << 20 ? AsyncSink(inner: digester) : digester
-        let copied = try source.copy(to: FanOutSink(tar.dataSink, hashSide))
+        let copied = try source.copy(to: FanOutSink(data, hashSide))
         try hashSide.finish()
         guard copied == size else {
             throw ArchiveWriteError.blobMismatch(image: path, digest: digest, message: "file changed while being saved (\(copied) bytes, expected \(size))")

@@ -29,11 +29,12 @@ public enum ImageLoader {
     /// - Parameters:
     ///   - platform: for multi-platform inputs; nil picks the host's.
     ///   - onBlob: called after each blob is staged (for progress output).
+    ///   - progress: told of each member read (a `read` task per blob).
     public static func load(_ source: MemberSource, into store: ImageStore, platform: Platform? = nil,
-                            onBlob: ((ScannedArchive.Blob) -> Void)? = nil) throws -> Result {
+                            onBlob: ((ScannedArchive.Blob) -> Void)? = nil, progress: ProgressScope? = nil) throws -> Result {
         let lock = try store.ingestLock()
         defer { lock.unlock() }
-        let scan = try ScannedArchive.scan(source, store: store, onBlob: onBlob)
+        let scan = try ScannedArchive.scan(source, store: store, onBlob: onBlob, progress: progress)
         defer { scan.discard() }
         var recognizer = ArchiveRecognizer(scan: scan, store: store, platform: platform)
         let images = try recognizer.recognise()

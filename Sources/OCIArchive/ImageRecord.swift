@@ -71,14 +71,16 @@ public final class SpooledArchive {
     private let spoolRoot: String
 
     /// Reads `path` (`-` or nil for stdin, a file, or a directory) fully once.
-    public init(path: String?, tmpdir: String? = nil, platform: Platform? = nil, progress: ByteProgress? = nil) throws {
+    /// - Parameter reporter: told of each member read (a `read` task per blob).
+    public init(path: String?, tmpdir: String? = nil, platform: Platform? = nil, progress: ByteProgress? = nil,
+                reporter: ProgressScope? = nil) throws {
         let base = tmpdir ?? ProcessInfoLite.tmpdir
         spoolRoot = "\(base)/ocitool-spool-\(getpidLite())-\(UInt64.random(in: 0...UInt64.max))"
-        let store = ImageStore(root: spoolRoot)
+        let store = ImageStore(root: spoolRoot, durable: false)
         do {
             try FS.makeDirectories(spoolRoot)
             let source = try ImageLoader.openSource(path, progress: progress)
-            let scan = try ScannedArchive.scan(source, store: store)
+            let scan = try ScannedArchive.scan(source, store: store, progress: reporter)
             self.scan = scan
             var rec = ArchiveRecognizer(scan: scan, store: store, platform: platform)
             let loaded: [LoadedImage]

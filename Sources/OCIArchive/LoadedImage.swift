@@ -17,4 +17,12 @@ public struct LoadedImage: Sendable {
 
     /// The image ID (config digest).
     public var id: Digest { manifest.config.digest }
+
+    /// This image as progress events describe it.
+    public func report() -> ImageReport {
+        let platform = descriptor.platform ?? config.platform
+        return ImageReport(names: names.map(\.familiarString), manifestDigest: descriptor.digest, configDigest: id,
+                           mediaType: descriptor.mediaType, platform: platform.description,
+                           layers: manifest.layers.map(\.digest), diffIDs: config.diffIDs)
+    }
 }

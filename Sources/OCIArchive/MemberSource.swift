@@ -23,6 +23,7 @@ public final class DirectoryMemberSource: MemberSource {
     public let name: String
     private var pending: [String]
     private var current: FileSource?
+    private var currentPath: String?
 
     public init(directory: String) throws {
         name = directory
@@ -45,6 +46,7 @@ public final class DirectoryMemberSource: MemberSource {
 
     public func next() throws -> TarEntry? {
         current = nil
+        currentPath = nil
         guard let rel = pending.popLast() else { return nil }
         let full = name + "/" + rel
         var st = stat()
@@ -58,6 +60,7 @@ public final class DirectoryMemberSource: MemberSource {
             return TarEntry(path: rel, kind: .symlink, linkTarget: target)
         case S_IFREG:
             current = try FileSource(path: full)
+            currentPath = full
             return TarEntry(path: rel, kind: .regular, mode: UInt32(st.st_mode & 0o7777), size: Int64(st.st_size))
         default:
             return TarEntry(path: rel, kind: .unknown)
@@ -68,5 +71,11 @@ public final class DirectoryMemberSource: MemberSource {
         guard let c = current else { return 0 }
         current = nil
         return try c.copy(to: sink)
+    }
+}
+
+extension DirectoryMemberSource: LocatableMemberSource {
+    func location(size: Int64) -> MemberLocation? {
+        currentPath.map { MemberLocation(path: $0, offset: 0, size: size) }
     }
 }

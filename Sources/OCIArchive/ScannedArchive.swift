@@ -19,6 +19,9 @@ public final class ScannedArchive {
         public let staged: StagedBlob?
         /// The first member it came from (for messages).
         public let member: String
+        /// With recoding while reading (`convert --compress`): the blob in
+        /// the target compression, staged instead of the original bytes.
+        public var recoded: RecodedBlob? = nil
 
         /// The diff_id this blob would have as a layer, if it can be a layer.
         public var diffID: Digest? { compression == .none ? digest : uncompressedDigest }
@@ -27,10 +30,10 @@ public final class ScannedArchive {
     public let name: String
     let store: ImageStore
     /// Normalised member path → blob digest.
-    public private(set) var members: [String: Digest] = [:]
+    public internal(set) var members: [String: Digest] = [:]
     /// Normalised member path → normalised target path (sym and hard links).
     public private(set) var links: [String: String] = [:]
-    public private(set) var blobs: [Digest: Blob] = [:]
+    public internal(set) var blobs: [Digest: Blob] = [:]
     /// Metadata documents by normalised path (`manifest.json`, `index.json`, …).
     public private(set) var documents: [String: [UInt8]] = [:]
 
@@ -43,8 +46,13 @@ public final class ScannedArchive {
     }
 
     /// Reads every member of `source` once.
-    static func scan(_ source: MemberSource, store: ImageStore, onBlob: ((Blob) -> Void)? = nil) throws -> ScannedArchive {
+    /// - Parameters:
+    ///   - recoding: re-encode layer blobs while reading them (see `IngestRecoding`).
+    ///   - progress: told of each member read (a `read` or `recode` task).
+    static func scan(_ source: MemberSource, store: ImageStore, onBlob: ((Blob) -> Void)? = nil,
+                     recoding: IngestRecoding? = nil, progress: ProgressScope? = nil) throws -> ScannedArchive {
         let scan = ScannedArchive(name: source.name, store: store)
+        if let recoding { scan.recodePool = RecodePool(workers: recoding.workers) }
         do {
             while let entry = try source.next() {
                 let path = entry.normalizedPath
@@ -54,8 +62,14 @@ public final class ScannedArchive {
                         let sink = MemorySink(limit: metadataLimit, context: "\(source.name): \(path)")
                         try source.readData(into: sink)
                         scan.documents[path] = sink.bytes
+                    } else if let recoding {
+                        if let blob = try scan.ingestRecoding(source, path: path, size: entry.size, plan: recoding, progress: progress) {
+                            onBlob?(blob)
+                        }
                     } else {
-                        let blob = try scan.ingest(source, path: path, size: entry.size)
+                        let task = progress?.task(id: path, label: path, phase: "read", total: entry.size)
+                        let blob = try scan.ingest(source, path: path, size: entry.size, task: task)
+                        task?.finish()
                         onBlob?(blob)
                     }
                 case .symlink:
@@ -69,7 +83,11 @@ public final class ScannedArchive {
                     continue
                 }
             }
+            try scan.collectRecodes()
         } catch {
+            if let pool = scan.recodePool {
+                for case let .success(r) in pool.wait().values { r.staged.discard() }
+            }
             _ = scan.verifier.wait()
             scan.discard()
             throw error
@@ -84,13 +102,15 @@ public final class ScannedArchive {
             guard let b = blobs[digest] else { continue }
             blobs[digest] = Blob(digest: b.digest, size: b.size, compression: b.compression,
                                  uncompressedDigest: outcome.digest, decodeError: outcome.error,
-                                 staged: b.staged, member: b.member)
+                                 staged: b.staged, member: b.member, recoded: b.recoded)
         }
     }
 
-    private let verifier = DiffIDVerifier()
+    let verifier = DiffIDVerifier()
+    /// Re-encodes layers from their files while the scan goes on (recoding scans).
+    var recodePool: RecodePool?
 
-    private func ingest(_ source: MemberSource, path: String, size: Int64) throws -> Blob {
+    private func ingest(_ source: MemberSource, path: String, size: Int64, task: ProgressTask?) throws -> Blob {
         // Large blobs are hashed on a worker thread while this one reads and
         // writes; a large compressed blob's diff_id is computed afterwards
         // from the staged file by `verifier`, so that layers inflate in parallel.
@@ -98,7 +118,8 @@ public final class ScannedArchive {
         let writer = try store.blobs.beginStaging(parallel: parallel)
         let digester = LayerDigester(context: "\(name): \(path)", decode: !parallel)
         do {
-            try source.readData(into: TeeSink(writer, digester))
+            let counted: ByteSink = task.map { CountingSink(forwardingTo: TeeSink(writer, digester), progress: $0.bytes) } ?? TeeSink(writer, digester)
+            try source.readData(into: counted)
             try digester.finish()
             let staged = try writer.close()
             if let existing = blobs[staged.digest] {
@@ -125,7 +146,10 @@ public final class ScannedArchive {
 
     /// Removes every staging file of this scan.
     public func discard() {
-        for b in blobs.values { b.staged?.discard() }
+        for b in blobs.values {
+            b.staged?.discard()
+            b.recoded?.staged.discard()
+        }
     }
 
     /// Resolves a member path through links (at most 16 hops) to its blob.

@@ -21,8 +21,7 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Platform to load from a multi-platform image, os/arch[/variant] (default: this machine's).")
     var platform: String?
 
-    @Flag(name: .shortAndLong, help: "Suppress the load output.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
     func validate() throws {
         if input != nil && path != nil { throw ValidationError("give the archive either as an argument or with -i, not both") }
@@ -35,12 +34,25 @@ struct LoadCommand: ParsableCommand {
         }
         let wanted = try platform.map { try Platform(parsing: $0) }
         let store = storeOptions.store
-        let meter = ProgressMeter.forStderr(label: "loading", total: source.flatMap { FS.isDirectory($0) ? nil : try? FS.size($0) }, quiet: quiet)
-        let member = try ImageLoader.openSource(source, progress: meter?.progress)
-        let result = try ImageLoader.load(member, into: store, platform: wanted)
-        meter?.done()
-        for w in result.warnings { Console.err("warning: \(w)") }
-        guard !quiet else { return }
+        let renderer = progressOptions.makeRenderer()
+        defer { renderer.close() }
+        let progress = renderer.scope(job: source ?? "stdin")
+        let result = try progressOptions.run(progress) { () -> ImageLoader.Result in
+            let started = Date()
+            let total = source.flatMap { FS.isDirectory($0) ? nil : try? FS.size($0) }
+            progress.start(operation: "load", source: source ?? "stdin", destination: store.root, totalBytes: total)
+            let bytesRead = ByteProgress(label: "input", total: total)
+            let member = try ImageLoader.openSource(source, progress: bytesRead)
+            let result = try ImageLoader.load(member, into: store, platform: wanted, progress: progress)
+            for w in result.warnings { progress.warning(w) }
+            let reports = result.images.map { $0.report() }
+            reports.forEach(progress.image)
+            progress.done(DoneReport(images: reports, bytesIn: bytesRead.done, bytesOut: result.newBytes,
+                                     seconds: Date().timeIntervalSince(started), destination: store.root))
+            return result
+        }
+        renderer.close()
+        guard !progressOptions.quiet else { return }
         for image in result.images {
             if image.names.isEmpty {
                 Console.out("Loaded image ID: \(image.id)")

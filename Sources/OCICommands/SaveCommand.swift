@@ -40,8 +40,7 @@ struct SaveCommand: ParsableCommand {
     @Option(help: "Directory for the --from spool and re-encoded layers (default: $TMPDIR or /tmp).")
     var tmpdir: String?
 
-    @Flag(name: .shortAndLong, help: "Do not print warnings or progress.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Argument(help: "Images: name[:tag], name (all its tags), image ID, or name@digest. With --from, default: every image of the archive.")
     var refs: [String] = []
@@ -67,6 +66,14 @@ struct SaveCommand: ParsableCommand {
     }
 
     func run() throws {
+        let renderer = progressOptions.makeRenderer()
+        defer { renderer.close() }
+        let progress = renderer.scope(job: from ?? refs.joined(separator: " "))
+        try progressOptions.run(progress) { try save(progress) }
+    }
+
+    private func save(_ progress: ProgressScope) throws {
+        let started = Date()
         let toStdout = output == nil || output == "-"
         if toStdout && Console.stdoutIsTerminal {
             throw SaveRefusal("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
@@ -99,9 +106,9 @@ struct SaveCommand: ParsableCommand {
         var records: [ImageRecord]
         let staging: BlobStore
         if let from, let scratchRoot {
-            let s = try SpooledArchive(path: from, tmpdir: scratchRoot, platform: wanted)
+            let s = try SpooledArchive(path: from, tmpdir: scratchRoot, platform: wanted, reporter: progress)
             spool = s
-            if !quiet { for w in s.warnings { Console.err("warning: \(w)") } }
+            for w in s.warnings { progress.warning(w) }
             records = refs.isEmpty ? s.records : try ImageSelector.select(refs, from: s.records, source: from == "-" ? "stdin" : from)
             staging = BlobStore(root: scratchRoot)
         } else {
@@ -124,25 +131,29 @@ struct SaveCommand: ParsableCommand {
         // Refuse before creating any output.
         try ArchiveWriter.check(records, flavour: format)
 
-        let meter = ProgressMeter.forStderr(label: "saving", total: ArchiveWriter.blobBytes(records), quiet: quiet)
-        let options = ArchiveWriter.Options(mtime: mtime, progress: meter?.progress)
+        progress.start(operation: "save", source: from ?? "the store", destination: toStdout ? "stdout" : output,
+                       totalBytes: ArchiveWriter.blobBytes(records))
+        let options = ArchiveWriter.Options(mtime: mtime, reporter: progress)
+        func done(_ summary: ArchiveWriter.Summary) {
+            progress.done(DoneReport(images: summary.written, bytesIn: ArchiveWriter.blobBytes(records), bytesOut: summary.bytes,
+                                     seconds: Date().timeIntervalSince(started), destination: toStdout ? "stdout" : output))
+        }
         guard let output, output != "-" else {
-            try ArchiveWriter.write(records, flavour: format, to: FileSink(fd: 1, path: "stdout"), name: "stdout", options: options)
-            meter?.done()
+            done(try ArchiveWriter.write(records, flavour: format, to: BufferedSink(FileSink(fd: 1, path: "stdout")), name: "stdout", options: options))
             return
         }
         // Written next to FILE and renamed at the end: a failed save leaves no partial file.
         let tmp = "\(output).ocitool-tmp-\(getpid())"
         cleanup.add(tmp)
         do {
-            let sink = try DurableFileSink(creating: tmp)
-            try ArchiveWriter.write(records, flavour: format, to: sink, name: output, options: options)
+            let sink = BufferedSink(try DurableFileSink(creating: tmp))
+            let summary = try ArchiveWriter.write(records, flavour: format, to: sink, name: output, options: options)
             try FS.rename(tmp, output)
+            done(summary)
         } catch {
             FS.removeFile(tmp)
             throw error
         }
-        meter?.done()
     }
 
     static var defaultTmpdir: String {
@@ -162,7 +173,7 @@ extension ArchiveWriter.Flavour: ExpressibleByArgument {}
 
 /// Removes the paths it was given and exits when SIGINT, SIGTERM or SIGHUP
 /// arrives, until `disarm()` restores the default handling.
-private final class InterruptCleanup: @unchecked Sendable {
+final class InterruptCleanup: @unchecked Sendable {
     private static let signals = [SIGINT, SIGTERM, SIGHUP]
     private let lock = NSLock()
     private var paths: [String] = []
@@ -191,17 +202,19 @@ private final class InterruptCleanup: @unchecked Sendable {
 }
 
 /// A refusal printed as one line (no usage text).
-private struct SaveRefusal: Error, CustomStringConvertible {
+struct SaveRefusal: Error, CustomStringConvertible {
     let description: String
     init(_ message: String) { description = message }
 }
 
 /// A file sink that fsyncs before closing, so a renamed archive is complete on disk.
-private final class DurableFileSink: ByteSink {
+final class DurableFileSink: ByteSink {
     private let file: FileSink
 
     init(creating path: String) throws {
         file = try FileSink(creating: path, mode: 0o644, exclusive: true)
+        // Write-back starts as the archive is written, so the final fsync is short.
+        file.writeBehind = true
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws { try file.write(bytes) }

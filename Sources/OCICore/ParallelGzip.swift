@@ -15,8 +15,9 @@ import Foundation
 /// Memory is bounded: at most `2 × threads` blocks (input + output) are in
 /// flight. `next` is written only from the caller's thread.
 ///
-/// Levels: 1 (default) is ISA-L's igzip level 1, about 20× zlib -6 per core
-/// here; 2–9 are zlib's levels, also block-parallel.
+/// Levels: 1 (default) is ISA-L's igzip (its level 2: as fast as its level 1
+/// here, about 20× zlib -6 per core, and ~1.5% smaller); 2–9 are zlib's
+/// levels, also block-parallel.
 public final class ParallelGzipEncoder: ByteSink {
     /// The default block size (1 MiB).
     public static let defaultBlockSize = 1 << 20
@@ -317,8 +318,10 @@ protocol BlockDeflating: AnyObject {
                  into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws -> Int
 }
 
-/// ISA-L igzip level 1.
+/// ISA-L igzip at its level 2.
 final class IsalBlockDeflater: BlockDeflating {
+    static let level: UInt32 = 2
+    static let levelBufferSize = Int(OCITOOL_ISAL_LVL2_BUF)
     private let stream: UnsafeMutablePointer<isal_zstream>
     private let levelBuffer: UnsafeMutablePointer<UInt8>
     private let context: String
@@ -326,7 +329,7 @@ final class IsalBlockDeflater: BlockDeflating {
     init(context: String) {
         self.context = context
         stream = .allocate(capacity: 1)
-        levelBuffer = .allocate(capacity: Int(OCITOOL_ISAL_LVL1_BUF))
+        levelBuffer = .allocate(capacity: Self.levelBufferSize)
     }
 
     deinit {
@@ -337,9 +340,9 @@ final class IsalBlockDeflater: BlockDeflating {
     func deflate(_ input: UnsafeRawBufferPointer, dictionary: [UInt8], last: Bool,
                           into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws -> Int {
         isal_deflate_init(stream)
-        stream.pointee.level = 1
+        stream.pointee.level = Self.level
         stream.pointee.level_buf = levelBuffer
-        stream.pointee.level_buf_size = UInt32(OCITOOL_ISAL_LVL1_BUF)
+        stream.pointee.level_buf_size = UInt32(Self.levelBufferSize)
         stream.pointee.gzip_flag = UInt16(IGZIP_DEFLATE)
         stream.pointee.end_of_stream = last ? 1 : 0
         stream.pointee.flush = UInt16(last ? NO_FLUSH : SYNC_FLUSH)

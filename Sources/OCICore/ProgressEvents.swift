@@ -146,11 +146,11 @@ public final class ProgressTask: @unchecked Sendable {
     private let scope: ProgressScope
     private let id: String
     private let label: String
-    private let phase: String
+    private var phase: String
     private let total: Int64?
     private let started = Date()
     private let lock = NSLock()
-    private var lastReport = Date.distantPast
+    private var lastReport = Date()
     private var ended = false
     /// The counter of this task, to hand to `CountingSink`, `TarReader` or
     /// `ArchiveWriter.Options`; every advance of it advances the task.
@@ -174,6 +174,16 @@ public final class ProgressTask: @unchecked Sendable {
     /// Adds `n` bytes.
     public func advance(by n: Int64) { bytes.advance(by: n) }
 
+    /// Changes what the task is doing (`read` → `recode` once a member is
+    /// known to be a layer that changes compression); reported at once.
+    public func setPhase(_ newPhase: String) {
+        let changed: Bool = lock.withLock {
+            defer { phase = newPhase }
+            return phase != newPhase && !ended
+        }
+        if changed { send(done: bytes.done, finished: false) }
+    }
+
     private func update(done: Int64) {
         let now = Date()
         let due: Bool = lock.withLock {
@@ -194,6 +204,7 @@ public final class ProgressTask: @unchecked Sendable {
     }
 
     private func send(done: Int64, finished: Bool) {
+        let phase = lock.withLock { self.phase }
         scope.emit(.task(TaskReport(id: id, label: label, phase: phase, done: done, total: total,
                                     finished: finished, elapsed: Date().timeIntervalSince(started))))
     }

@@ -23,13 +23,25 @@ public final class TarReader {
     private var pendingData = false
     private var closed = false
     private let progress: ByteProgress?
+    /// The regular file read, when opened with `init(path:)` on one.
+    public private(set) var filePath: String?
+    private var dataOffset: Int64?
 
     /// Opens the file at `path`.
     public convenience init(path: String, progress: ByteProgress? = nil, allowEmpty: Bool = false) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CoreError.io(context: "open \(path)", errno: errno) }
+        var st = stat()
+        let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
         try self.init(fd: fd, name: path, ownsDescriptor: true, progress: progress, allowEmpty: allowEmpty)
+        if regular { filePath = path }
     }
+
+    /// Where the current member's data starts in `filePath`, when the file
+    /// is a plain (uncompressed) tar and the member is stored contiguously
+    /// (not sparse): its bytes can then be read again straight from the file.
+    /// Valid between `next()` and the next call to `next()`.
+    public var currentDataOffset: Int64? { dataOffset }
 
     /// Reads from an open descriptor (a pipe works: the stream is read once, forwards only).
     public init(fd: Int32, name: String, ownsDescriptor: Bool = false, progress: ByteProgress? = nil, allowEmpty: Bool = false) throws {
@@ -43,7 +55,8 @@ public final class TarReader {
         if allowEmpty { archive_read_support_format_empty(a) }
         let box = ReadBox(fd: fd, owns: ownsDescriptor, progress: progress)
         let ctx = Unmanaged.passRetained(box).toOpaque()
-        let rc = archive_read_open2(a, ctx, nil, readCallback, nil, closeCallback)
+        // A regular file skips unread member data by seeking instead of reading it.
+        let rc = archive_read_open2(a, ctx, nil, readCallback, box.seekable ? skipCallback : nil, closeCallback)
         if rc != ARCHIVE_OK {
             // deinit frees the handle (every stored property is set by now).
             throw CoreError.archive(context: name, message: TarReader.message(a))
@@ -70,6 +83,13 @@ public final class TarReader {
         let entry = try TarReader.decode(e, archiveName: name)
         current = entry.path
         pendingData = true
+        dataOffset = nil
+        if filePath != nil, entry.kind == .regular, entry.sparseRegions == nil, outerCompression == .none {
+            // The format reader has consumed every header block of this
+            // member: the position of the (only) filter is where its data starts.
+            let position = archive_filter_bytes(archive, 0)
+            if position >= 0 { dataOffset = position }
+        }
         return entry
     }
 
@@ -224,6 +244,7 @@ private final class ReadBox {
     let owns: Bool
     let progress: ByteProgress?
     let buffer: UnsafeMutableRawPointer
+    let seekable: Bool
     static let size = 1 << 20
 
     init(fd: Int32, owns: Bool, progress: ByteProgress?) {
@@ -231,6 +252,8 @@ private final class ReadBox {
         self.owns = owns
         self.progress = progress
         buffer = .allocate(byteCount: ReadBox.size, alignment: 64)
+        var st = stat()
+        seekable = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
     deinit {
@@ -252,6 +275,14 @@ private func readCallback(_ a: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?, 
         if n > 0 { box.progress?.advance(by: Int64(n)) }
         return n
     }
+}
+
+/// Skips `request` bytes by seeking (regular files only); they count as read.
+private func skipCallback(_ a: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?, _ request: la_int64_t) -> la_int64_t {
+    let box = Unmanaged<ReadBox>.fromOpaque(ctx!).takeUnretainedValue()
+    guard request > 0, lseek(box.fd, off_t(request), SEEK_CUR) >= 0 else { return 0 }
+    box.progress?.advance(by: request)
+    return request
 }
 
 private func closeCallback(_ a: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?) -> Int32 {

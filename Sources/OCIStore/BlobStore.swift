@@ -9,9 +9,13 @@ import Glibc
 /// crash or an error never leaves a half-written blob under `blobs/`.
 public final class BlobStore: Sendable {
     public let root: String
+    /// fsync staged blobs before they count as written (off for throw-away
+    /// spools, such as `convert`'s, which are deleted after use).
+    public let durable: Bool
 
-    public init(root: String) {
+    public init(root: String, durable: Bool = true) {
         self.root = root
+        self.durable = durable
     }
 
     public var blobsDirectory: String { root + "/blobs/sha256" }
@@ -41,7 +45,7 @@ public final class BlobStore: Sendable {
     /// - Parameter parallel: hash on a worker thread (worth it for large blobs).
     public func beginStaging(parallel: Bool = false) throws -> StagingWriter {
         try FS.makeDirectories(ingestDirectory)
-        return try StagingWriter(directory: ingestDirectory, parallel: parallel)
+        return try StagingWriter(directory: ingestDirectory, parallel: parallel, durable: durable)
     }
 
     /// Stages in-memory bytes (JSON documents).
@@ -96,8 +100,10 @@ public final class StagingWriter: ByteSink {
     private let digesting = DigestingSink()
     private let hashSink: ByteSink
     private var closed = false
+    private let durable: Bool
 
-    init(directory: String, parallel: Bool) throws {
+    init(directory: String, parallel: Bool, durable: Bool = true) throws {
+        self.durable = durable
         var attempt = 0
         while true {
             let candidate = "\(directory)/\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
@@ -109,7 +115,7 @@ public final class StagingWriter: ByteSink {
                 attempt += 1
             }
         }
-        file.writeBehind = true
+        file.writeBehind = durable
         hashSink = parallel ? AsyncSink(inner: digesting) : digesting
     }
 
@@ -130,7 +136,7 @@ public final class StagingWriter: ByteSink {
     public func close() throws -> StagedBlob {
         closed = true
         try hashSink.finish()
-        try file.sync()
+        if durable { try file.sync() }
         try file.finish()
         return StagedBlob(path: path, digest: try digesting.digest(), size: count)
     }

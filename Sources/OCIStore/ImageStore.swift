@@ -16,9 +16,10 @@ public final class ImageStore: Sendable {
     public let root: String
     public let blobs: BlobStore
 
-    public init(root: String) {
+    /// - Parameter durable: fsync staged blobs (see `BlobStore.durable`).
+    public init(root: String, durable: Bool = true) {
         self.root = root
-        blobs = BlobStore(root: root)
+        blobs = BlobStore(root: root, durable: durable)
     }
 
     var indexPath: String { root + "/index.json" }

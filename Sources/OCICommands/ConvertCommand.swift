@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import OCICore
+import OCIModel
+import OCIArchive
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert image archives (format, layer compression, platforms) without a store.",
+        discussion: """
+        Reads any archive `load` reads (docker save, Docker 25+, OCI; plain, gzip, zstd, xz, bzip2), an OCI layout \
+        directory, or stdin, and writes a docker (Docker 25+ hybrid) or OCI archive to -o FILE or stdout. \
+        Layers that change compression are re-encoded while they are read and spooled once, under --tmpdir; \
+        other blobs are spooled once as read. Nothing is written before every image has been checked, and -o \
+        writes a temporary file renamed at the end. With --output-dir, each IN becomes DIR/<name>.tar, --jobs at a time.
+        """)
+
+    @Argument(help: "Input archive file, OCI layout directory, or - for stdin (default). Several with --output-dir.")
+    var inputs: [String] = []
+
+    @Option(name: .shortAndLong, help: "Write the archive to this file instead of stdout.")
+    var output: String?
+
+    @Option(name: .customLong("output-dir"), help: "Convert every input into this directory, named after the input.")
+    var outputDirectory: String?
+
+    @Option(help: "With --output-dir: conversions at a time (default: number of cores).")
+    var jobs: Int?
+
+    @Option(help: "Archive format: docker (Docker 25+ hybrid: OCI layout + manifest.json) or oci (OCI layout only).")
+    var format: ArchiveWriter.Flavour
+
+    @Option(help: "Layer compression: keep, gzip, zstd or none. diff_ids and the config stay; manifests are rewritten.")
+    var compress: SaveCommand.CompressChoice = .keep
+
+    @Option(help: "Layer compression level: gzip 1-9 (1, the default, is ISA-L; 2-9 zlib), zstd 1-19 (default 3).")
+    var level: Int?
+
+    @Option(help: "Compress the whole output stream: none, gzip or zstd.")
+    var outputCompression: OutputCompression = .none
+
+    @Option(help: "Compression threads per conversion (default: cores, divided among --jobs).")
+    var threads: Int?
+
+    @Option(help: "The platform to keep from a multi-platform input, os/arch[/variant] (default: this machine's, or the only one present).")
+    var platform: String?
+
+    @Flag(help: "Keep every platform present: one image index per multi-platform image, without the platforms whose blobs are absent.")
+    var allPlatforms = false
+
+    @Option(help: "Directory for spooled blobs (default: $TMPDIR or /tmp).")
+    var tmpdir: String?
+
+    @OptionGroup var progressOptions: ProgressOptions
+
+    enum OutputCompression: String, ExpressibleByArgument, CaseIterable {
+        case none, gzip, zstd
+        var value: Compression { self == .gzip ? .gzip : self == .zstd ? .zstd : .none }
+    }
+
+    func validate() throws {
+        if format == .docker && compress == .zstd {
+            throw ValidationError("--compress zstd needs --format oci: docker archives do not carry zstd layers (older docker load takes only tar or gzip)")
+        }
+        if platform != nil && allPlatforms { throw ValidationError("give --platform or --all-platforms, not both") }
+        if let level {
+            switch compress {
+            case .gzip: guard (1...9).contains(level) else { throw ValidationError("--level for gzip is 1-9") }
+            case .zstd: guard (1...19).contains(level) else { throw ValidationError("--level for zstd is 1-19") }
+            case .keep, .none: throw ValidationError("--level needs --compress gzip or zstd")
+            }
+        }
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if outputDirectory != nil {
+            if inputs.isEmpty { throw ValidationError("--output-dir needs at least one input archive") }
+            if output != nil { throw ValidationError("give -o or --output-dir, not both") }
+            if inputs.contains("-") { throw ValidationError("stdin (-) cannot be converted with --output-dir; use -o") }
+        } else {
+            if inputs.count > 1 { throw ValidationError("several inputs need --output-dir DIR") }
+            if jobs != nil { throw ValidationError("--jobs needs --output-dir") }
+        }
+    }
+
+    func run() throws {
+        if outputDirectory != nil {
+            try runBatch()
+        } else {
+            try runSingle()
+        }
+    }
+
+    /// Library options for one conversion.
+    func converterOptions(threads: Int) throws -> Converter.Options {
+        var o = Converter.Options()
+        o.flavour = format
+        o.compress = compress.target
+        o.level = level
+        o.threads = threads
+        o.platform = try platform.map { try Platform(parsing: $0) }
+        o.allPlatforms = allPlatforms
+        o.outputCompression = outputCompression.value
+        o.tmpdir = tmpdir ?? SaveCommand.defaultTmpdir
+        o.mtime = try ArchiveWriter.Options.sourceDateEpoch()
+        return o
+    }
+
+    // MARK: one archive
+
+    private func runSingle() throws {
+        let input = inputs.first
+        let fromStdin = input == nil || input == "-"
+        let toStdout = output == nil || output == "-"
+        if toStdout && Console.stdoutIsTerminal {
+            throw SaveRefusal("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
+        }
+        if fromStdin && Console.stdinIsTerminal {
+            throw SaveRefusal("convert reads an archive from stdin, but stdin is a terminal; give a file or pipe an archive in")
+        }
+        let renderer = progressOptions.makeRenderer()
+        defer { renderer.close() }
+        let progress = renderer.scope(job: fromStdin ? "stdin" : input ?? "stdin")
+        let cleanup = InterruptCleanup()
+        defer { cleanup.disarm() }
+        try progressOptions.run(progress) {
+            var options = try converterOptions(threads: threads ?? 0)
+            options.onSpoolDirectory = { cleanup.add($0) }
+            let summary: Converter.Summary
+            if toStdout {
+                summary = try Converter.convert(input: input, to: FileSink(fd: 1, path: "stdout"), outputName: "stdout",
+                                                options: options, progress: progress)
+            } else {
+                let path = output ?? "out.tar"
+                summary = try Self.convert(input: input, toFile: path, options: options, progress: progress, cleanup: cleanup)
+            }
+            progress.done(DoneReport(images: summary.written, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
+                                     seconds: summary.seconds, destination: toStdout ? "stdout" : output))
+        }
+    }
+
+    /// Converts into `path` through a temporary file next to it, renamed at the end:
+    /// a failed conversion leaves no file.
+    static func convert(input: String?, toFile path: String, options: Converter.Options, progress: ProgressScope,
+                        cleanup: InterruptCleanup) throws -> Converter.Summary {
+        let dir = PathString(path).deletingLastComponent
+        let tmp = "\(dir)/.\(PathString(path).lastComponent).ocitool-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        cleanup.add(tmp)
+        do {
+            let sink = try DurableFileSink(creating: tmp)
+            let summary = try Converter.convert(input: input, to: sink, outputName: path, options: options, progress: progress)
+            try FS.rename(tmp, path)
+            return summary
+        } catch {
+            FS.removeFile(tmp)
+            throw error
+        }
+    }
+}
