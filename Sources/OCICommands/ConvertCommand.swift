@@ -130,12 +130,11 @@ struct ConvertCommand: ParsableCommand {
             var options = try converterOptions(threads: threads ?? 0)
             options.onSpoolDirectory = { cleanup.add($0) }
             let summary: Converter.Summary
-            if toStdout {
+            if let path = output, path != "-" {
+                summary = try Self.convert(input: input, toFile: path, options: options, progress: progress, cleanup: cleanup)
+            } else {
                 summary = try Converter.convert(input: input, to: FileSink(fd: 1, path: "stdout"), outputName: "stdout",
                                                 options: options, progress: progress)
-            } else {
-                let path = output ?? "out.tar"
-                summary = try Self.convert(input: input, toFile: path, options: options, progress: progress, cleanup: cleanup)
             }
             progress.done(DoneReport(images: summary.written, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
                                      seconds: summary.seconds, destination: toStdout ? "stdout" : output))

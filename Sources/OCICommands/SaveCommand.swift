@@ -171,10 +171,10 @@ struct SaveCommand: ParsableCommand {
 
 extension ArchiveWriter.Flavour: ExpressibleByArgument {}
 
-/// Removes the paths it was given and exits when SIGINT, SIGTERM or SIGHUP
+/// Removes the paths it was given and exits when SIGINT, SIGTERM, SIGHUP or SIGPIPE (a reader of stdout went away)
 /// arrives, until `disarm()` restores the default handling.
 final class InterruptCleanup: @unchecked Sendable {
-    private static let signals = [SIGINT, SIGTERM, SIGHUP]
+    private static let signals = [SIGINT, SIGTERM, SIGHUP, SIGPIPE]
     private let lock = NSLock()
     private var paths: [String] = []
     private var sources: [DispatchSourceSignal] = []
