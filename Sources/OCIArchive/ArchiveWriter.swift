@@ -299,7 +299,7 @@ struct ArchivePlan {
         }
         let digester = DigestingSink()
         let hashSide: ByteSink = size >= 4 << 20 ? AsyncSink(inner: digester) : digester
-        let copied = try source.copy(to: FanOutSink(data, hashSide))
+        let copied = try source.copy(to: TeeSink(data, hashSide, finishing: true))
         try hashSide.finish()
         guard copied == size else {
             throw ArchiveWriteError.blobMismatch(image: path, digest: digest, message: "file changed while being saved (\(copied) bytes, expected \(size))")

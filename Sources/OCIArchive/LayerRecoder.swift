@@ -142,7 +142,7 @@ public final class LayerRecoder {
             // for large layers the hash and the encoder each run on a worker thread.
             let encoder = try dest.encoder(into: writer, level: level, threads: threads, context: context)
             let diffDigest = DigestingSink()
-            let fanOut = large ? FanOutSink(AsyncSink(inner: diffDigest), AsyncSink(inner: encoder)) : FanOutSink(diffDigest, encoder)
+            let fanOut = large ? TeeSink(AsyncSink(inner: diffDigest), AsyncSink(inner: encoder), finishing: true) : TeeSink(diffDigest, encoder, finishing: true)
             let decoder = try source.decoder(into: fanOut, context: context)
             try FileSource(path: path).copy(to: decoder)
             try decoder.finish()
@@ -162,20 +162,3 @@ public final class LayerRecoder {
     }
 }
 
-/// Writes to two sinks and finishes both.
-final class FanOutSink: ByteSink {
-    private let a: ByteSink
-    private let b: ByteSink
-    init(_ a: ByteSink, _ b: ByteSink) {
-        self.a = a
-        self.b = b
-    }
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try a.write(bytes)
-        try b.write(bytes)
-    }
-    func finish() throws {
-        try a.finish()
-        try b.finish()
-    }
-}

@@ -42,16 +42,16 @@ final class RecodePipeline {
         let encoder = try Compression(layer: plan.target).encoder(into: writer, level: plan.level, threads: plan.threads, context: context)
         if from == .none {
             // The raw stream is the uncompressed one: one hash serves both digests.
-            input = FanOutSink(originalSide, encoder)
+            input = TeeSink(originalSide, encoder, finishing: true)
         } else {
             var decodedSide: ByteSink = encoder
             if plan.target != .none {
                 // (Decoding to plain tar, the new blob's own digest is the diff_id.)
                 let d = DigestingSink()
                 decoded = d
-                decodedSide = FanOutSink(large ? AsyncSink(inner: d) : d, encoder)
+                decodedSide = TeeSink(large ? AsyncSink(inner: d) : d, encoder, finishing: true)
             }
-            input = FanOutSink(originalSide, try Compression(layer: from).decoder(into: decodedSide, context: context))
+            input = TeeSink(originalSide, try Compression(layer: from).decoder(into: decodedSide, context: context), finishing: true)
         }
     }
 

@@ -193,17 +193,3 @@ public final class ScannedArchive {
     }
 }
 
-/// Writes to two sinks.
-final class TeeSink: ByteSink {
-    let a: ByteSink
-    let b: ByteSink
-    init(_ a: ByteSink, _ b: ByteSink) {
-        self.a = a
-        self.b = b
-    }
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try a.write(bytes)
-        try b.write(bytes)
-    }
-    func finish() throws {}
-}

@@ -95,3 +95,28 @@ public final class MemorySink: ByteSink {
 
     public func finish() throws {}
 }
+
+/// Writes every byte to two sinks. `finish()` finishes both when
+/// `finishing` is true; otherwise their owners finish them.
+public final class TeeSink: ByteSink {
+    private let a: ByteSink
+    private let b: ByteSink
+    private let finishing: Bool
+
+    public init(_ a: ByteSink, _ b: ByteSink, finishing: Bool = false) {
+        self.a = a
+        self.b = b
+        self.finishing = finishing
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try a.write(bytes)
+        try b.write(bytes)
+    }
+
+    public func finish() throws {
+        guard finishing else { return }
+        try a.finish()
+        try b.finish()
+    }
+}

@@ -49,7 +49,7 @@ enum ReadyLayer {
                 let decoder = try detected.decoder(into: diff, context: path)
                 let side: ByteSink = own == .none ? decoder : AsyncSink(inner: decoder)
                 decodeSide = side
-                try FileSource(path: path).copy(to: PairSink(writer, side))
+                try FileSource(path: path).copy(to: TeeSink(writer, side))
                 try side.finish()
                 blob = try writer.close()
                 diffID = try diff.digest()
@@ -79,17 +79,3 @@ extension ReadyLayer {
     }
 }
 
-/// Writes to two sinks (the second is finished by its owner).
-private final class PairSink: ByteSink {
-    let a: ByteSink
-    let b: ByteSink
-    init(_ a: ByteSink, _ b: ByteSink) {
-        self.a = a
-        self.b = b
-    }
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try a.write(bytes)
-        try b.write(bytes)
-    }
-    func finish() throws {}
-}
