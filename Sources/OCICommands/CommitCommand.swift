@@ -59,8 +59,7 @@ struct CommitCommand: ParsableCommand {
     @Option(help: "Directory for the spool of an archive BASE and, with -o only, the new blobs (default: $TMPDIR or /tmp).")
     var tmpdir: String?
 
-    @Flag(name: .shortAndLong, help: "Do not print warnings.")
-    var quiet = false
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Argument(help: "Base image: store reference, archive file, or OCI layout directory.")
     var base: String
@@ -84,6 +83,11 @@ struct CommitCommand: ParsableCommand {
     }
 
     func run() throws {
+        let progress = progressOptions.makeReporter(job: base)
+        try progressOptions.run(progress) { try commit(progress) }
+    }
+
+    private func commit(_ progress: ProgressScope) throws {
         let names = try name.map { [try ImageReference(parsing: $0)] } ?? []
         if let n = names.first, n.digest != nil { throw ValidationError("the new name cannot be a digest reference") }
         let changes = try changeOptions.parsed()
@@ -104,12 +108,12 @@ struct CommitCommand: ParsableCommand {
         try Commit.checkSource(source)
         let opened = try CommitBase(base, store: store, tmpdir: tmpdir, platform: union.parsedPlatform())
         defer { opened.close() }
-        if !quiet { for w in opened.warnings { Console.err("warning: \(w)") } }
+        for w in opened.warnings { progress.warning(w) }
 
         let record: ImageRecord
         if output == nil || alsoStore {
             record = try Commit.commit(opened.record, source: source, metadata: metadata, options: options, into: store, names: names).record
-            if output != nil { try writeArchive(record, base: opened, epoch: epoch) }
+            if output != nil { try writeArchive(record, base: opened, epoch: epoch, progress: progress) }
         } else {
             // Archive only: stage in the store's ingest area for a store base,
             // else in a private directory (the store is not touched).
@@ -131,22 +135,22 @@ struct CommitCommand: ParsableCommand {
             }
             let staged = try Commit.stage(opened.record, source: source, metadata: metadata, options: options, staging: staging, names: names)
             defer { staged.discard() }
-            try writeArchive(staged.record, base: opened, epoch: epoch)
+            try writeArchive(staged.record, base: opened, epoch: epoch, progress: progress)
             record = staged.record
         }
         if toStdout { Console.err(record.id.description) } else { Console.out(record.id.description) }
     }
 
     /// Writes `record` to `output` (a temp file renamed at the end, or stdout).
-    private func writeArchive(_ record: ImageRecord, base: CommitBase, epoch: Int64?) throws {
+    private func writeArchive(_ record: ImageRecord, base: CommitBase, epoch: Int64?, progress: ProgressScope) throws {
         guard let output else { return }
         var flavour = format ?? base.flavour()
         if format == nil && flavour == .docker && record.manifest.layers.contains(where: { $0.mediaType.hasSuffix("+zstd") }) {
             flavour = .oci
-            if !quiet { Console.err("note: writing an OCI archive: docker archives cannot hold zstd layers") }
+            progress.warning("writing an OCI archive: docker archives cannot hold zstd layers")
         }
         try ArchiveWriter.check([record], flavour: flavour)
-        let options = ArchiveWriter.Options(mtime: epoch ?? 0)
+        let options = ArchiveWriter.Options(mtime: epoch ?? 0, reporter: progress)
         if output == "-" {
             try ArchiveWriter.write([record], flavour: flavour, to: FileSink(fd: 1, path: "stdout"), name: "stdout", options: options)
             return

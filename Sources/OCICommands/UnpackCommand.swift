@@ -79,12 +79,17 @@ struct UnpackCommand: ParsableCommand {
     @Flag(help: "Apply the layers over a directory that is not empty.")
     var force = false
 
+    @OptionGroup var progressOptions: ProgressOptions
+
     func run() throws {
-        let opened = try OpenedImage(image, store: storeOptions.store, platform: union.parsedPlatform())
-        defer { opened.close() }
-        let options = UnpackOptions(limits: union.limits, sameOwner: !noSameOwner, rootless: rootless,
-                                    skipUnsafe: skipUnsafe, allowNonEmpty: force)
-        let report = try Unpacker.unpack(opened.layers, into: directory, options: options) { Console.err("warning: \($0)") }
-        for line in report.summary { Console.err("warning: \(line)") }
+        let progress = progressOptions.makeReporter(job: image)
+        try progressOptions.run(progress) {
+            let opened = try OpenedImage(image, store: storeOptions.store, platform: union.parsedPlatform())
+            defer { opened.close() }
+            let options = UnpackOptions(limits: union.limits, sameOwner: !noSameOwner, rootless: rootless,
+                                        skipUnsafe: skipUnsafe, allowNonEmpty: force)
+            let report = try Unpacker.unpack(opened.layers, into: directory, options: options) { progress.warning($0) }
+            for line in report.summary { progress.warning(line) }
+        }
     }
 }
