@@ -18,30 +18,7 @@ public final class CommitBase {
     ///   images and none was picked; the store's and archive reader's
     ///   errors (an archive that fails verification among them).
     public init(_ ref: String, store: ImageStore, tmpdir: String? = nil, platform: Platform? = nil) throws {
-        var target = ref
-        var pick: Int?
-        if !FS.exists(ref), let at = ref.lastIndex(of: "@"), let n = Int(ref[ref.index(after: at)...]), n >= 0,
-           FS.exists(String(ref[..<at])) {
-            target = String(ref[..<at])
-            pick = n
-        }
-        let (records, spool) = try ImageLocator.open(target, store: store, tmpdir: tmpdir, platform: platform)
-        self.spool = spool
-        archive = spool == nil ? nil : target
-        if let pick {
-            guard records.indices.contains(pick) else {
-                spool?.close()
-                throw LayerError.imageSelection(ref: ref, reason: "the archive holds \(records.count) image(s); index \(pick) is out of range")
-            }
-            record = records[pick]
-        } else if records.count == 1 {
-            record = records[0]
-        } else {
-            spool?.close()
-            let names = records.enumerated().map { i, r in "@\(i) " + (r.names.first.map(\.familiarString) ?? r.id.shortID) }
-            throw LayerError.imageSelection(ref: ref, reason: records.isEmpty ? "the archive holds no image"
-                : "the archive holds \(records.count) images; pick one with \(target)@N (\(names.joined(separator: ", ")))")
-        }
+        (record, archive, spool) = try ArchiveImagePick.open(ref, store: store, tmpdir: tmpdir, platform: platform)
     }
 
     /// Warnings of the archive reader.

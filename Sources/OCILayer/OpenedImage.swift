@@ -19,35 +19,8 @@ public final class OpenedImage {
     ///   images and none was picked, or the index is out of range; the
     ///   store's and archive reader's errors otherwise.
     public init(_ ref: String, store: ImageStore, platform: Platform? = nil) throws {
-        var target = ref
-        var pick: Int?
-        if !FS.exists(ref), let at = ref.lastIndex(of: "@") {
-            let prefix = String(ref[..<at])
-            let suffix = ref[ref.index(after: at)...]
-            if let n = Int(suffix), n >= 0, FS.exists(prefix) {
-                target = prefix
-                pick = n
-            }
-        }
-        let (records, spool) = try ImageLocator.open(target, store: store, platform: platform)
+        let (chosen, _, spool) = try ArchiveImagePick.open(ref, store: store, tmpdir: nil, platform: platform)
         self.spool = spool
-        let chosen: ImageRecord
-        if let pick {
-            guard records.indices.contains(pick) else {
-                spool?.close()
-                throw LayerError.imageSelection(ref: ref, reason: "the archive holds \(records.count) image(s); index \(pick) is out of range")
-            }
-            chosen = records[pick]
-        } else if records.count == 1 {
-            chosen = records[0]
-        } else {
-            spool?.close()
-            let names = records.enumerated().map { i, r in
-                "@\(i) " + (r.names.first.map(\.familiarString) ?? r.id.shortID)
-            }
-            throw LayerError.imageSelection(ref: ref, reason: records.isEmpty ? "the archive holds no image"
-                : "the archive holds \(records.count) images; pick one with \(target)@N (\(names.joined(separator: ", ")))")
-        }
         record = chosen
         do {
             layers = try LayerSource.layers(of: chosen)
