@@ -24,15 +24,20 @@ let package = Package(
         .target(name: "OCICore", dependencies: ["CArchive", "CCrypto", "CZlib", "CZstd", "CIsal", "CLinux"]),
         // Image-spec and docker records, references, canonical JSON.
         .target(name: "OCIModel", dependencies: ["OCICore"]),
-        // Content-addressed blob store and image store (an OCI layout).
-        .target(name: "OCIStore", dependencies: ["OCICore", "OCIModel"]),
+        // The one image model: Image, ImageIndex, BlobSource, sources and
+        // destinations, staging, transformations (recode, mutate), selection.
+        .target(name: "OCIImage", dependencies: ["OCICore", "OCIModel"]),
+        // The local store: an OCI layout with names, locks and transactions.
+        .target(name: "OCIStore", dependencies: ["OCICore", "OCIModel", "OCIImage"]),
         // Archive readers (docker-save, Docker 25+, OCI) and writers.
-        .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIStore"]),
+        .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIImage"]),
         // Layer operations: union view, diff, commit layers.
-        .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"]),
+        .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIImage"]),
+        // Transports (store, archives, layouts, stdin/stdout) and the copy engine.
+        .target(name: "OCITransport", dependencies: ["OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive"]),
         // Command-line verbs.
         .target(name: "OCICommands", dependencies: [
-            "OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer",
+            "OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive", "OCILayer", "OCITransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),

@@ -4,7 +4,9 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
 import OCILayer
+import OCITransport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -91,95 +93,95 @@ struct CommitCommand: ParsableCommand {
         let names = try name.map { [try ImageReference(parsing: $0)] } ?? []
         if let n = names.first, n.digest != nil { throw ValidationError("the new name cannot be a digest reference") }
         let changes = try changeOptions.parsed()
-        let toStdout = output == "-"
-        if toStdout && Console.stdoutIsTerminal {
-            throw CommitRefusal("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
-        }
-        if base == "-" && Console.stdinIsTerminal {
-            throw CommitRefusal("BASE - reads an archive from stdin, but stdin is a terminal; pipe an archive in")
-        }
+        let baseRef = try TransportReference.source(base)
+        try Streams.checkInput(baseRef)
+        let archiveOut: TransportReference? = output.map { .archive(path: $0 == "-" ? nil : $0, format: .auto, detail: nil) }
+        if let archiveOut { try Streams.checkOutput(archiveOut) }
         let raw = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"] ?? ""
         let epoch: Int64? = raw.isEmpty ? nil : try ArchiveWriter.Options.sourceDateEpoch()
-        let store = storeOptions.store
         let metadata = Commit.Metadata(changes: changes, message: changeOptions.message, author: changeOptions.author,
                                        createdBy: changeOptions.createdBy ?? "ocitool commit", created: ConfigEditor.timestamp())
-        let options = Commit.Options(compression: compress?.value, sourceDateEpoch: epoch, limits: union.limits)
-
+        let layerOptions = Commit.Options(compression: compress?.value, sourceDateEpoch: epoch, limits: union.limits)
         try Commit.checkSource(source)
-        let opened = try CommitBase(base, store: store, tmpdir: tmpdir, platform: union.parsedPlatform())
-        defer { opened.close() }
-        for w in opened.warnings { progress.warning(w) }
+        let context = try storeOptions.context(format: format ?? BaseFlavour.of(baseRef))
+        let source = self.source
 
-        let record: ImageRecord
-        if output == nil || alsoStore {
-            record = try Commit.commit(opened.record, source: source, metadata: metadata, options: options, into: store, names: names).record
-            if output != nil { try writeArchive(record, base: opened, epoch: epoch, progress: progress) }
+        var options = ImageCopy.Options()
+        options.operation = "commit"
+        options.platforms = .one(try union.parsedPlatform())
+        options.tmpdir = tmpdir
+        options.progress = progress
+        options.mutate = { image, staging in
+            try Commit.mutate(image, source: source, metadata: metadata, options: layerOptions, staging: staging, names: names)
+        }
+        let id: Digest
+        if let archiveOut, !alsoStore {
+            let destination = try archiveOut.openDestination(context)
+            (destination as? ArchiveDestination)?.ociWhenZstd = format == nil
+            id = try Self.onlyID(ImageCopy.copy(from: try baseRef.openSource(context), to: destination, options: options))
         } else {
-            // Archive only: stage in the store's ingest area for a store base,
-            // else in a private directory (the store is not touched).
-            var lock: FileLock?
-            var scratch: String?
-            defer {
-                lock?.unlock()
-                if let scratch { FS.removeTree(scratch) }
+            id = try Self.onlyID(ImageCopy.copy(from: try baseRef.openSource(context), to: try StoreDestination(store: context.store),
+                                                options: options))
+            if let archiveOut {
+                // Also the archive: the stored image, copied out.
+                var out = ImageCopy.Options()
+                out.progress = progress
+                let destination = try archiveOut.openDestination(context)
+                (destination as? ArchiveDestination)?.ociWhenZstd = format == nil
+                let selection = StoreSource(store: context.store, selection: .resolve([id.description]))
+                try ImageCopy.copy(from: names.isEmpty ? selection : Renaming(selection, names: names), to: destination, options: out)
             }
-            let staging: BlobStore
-            if opened.archive == nil {
-                lock = try store.ingestLock()
-                staging = store.blobs
-            } else {
-                let dir = "\(tmpdir ?? SaveCommand.defaultTmpdir)/ocitool-commit-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-                try FS.makeDirectories(dir, mode: 0o700)
-                scratch = dir
-                staging = BlobStore(root: dir)
-            }
-            let staged = try Commit.stage(opened.record, source: source, metadata: metadata, options: options, staging: staging, names: names)
-            defer { staged.discard() }
-            try writeArchive(staged.record, base: opened, epoch: epoch, progress: progress)
-            record = staged.record
         }
-        if toStdout { Console.err(record.id.description) } else { Console.out(record.id.description) }
+        if output == "-" { Console.err(id.description) } else { Console.out(id.description) }
     }
 
-    /// Writes `record` to `output` (a temp file renamed at the end, or stdout).
-    private func writeArchive(_ record: ImageRecord, base: CommitBase, epoch: Int64?, progress: ProgressScope) throws {
-        guard let output else { return }
-        var flavour = format ?? base.flavour()
-        if format == nil && flavour == .docker && record.manifest.layers.contains(where: { $0.mediaType.hasSuffix("+zstd") }) {
-            flavour = .oci
-            progress.warning("writing an OCI archive: docker archives cannot hold zstd layers")
-        }
-        try ArchiveWriter.check([record], flavour: flavour)
-        let options = ArchiveWriter.Options(mtime: epoch ?? 0, reporter: progress)
-        if output == "-" {
-            try ArchiveWriter.write([record], flavour: flavour, to: FileSink(fd: 1, path: "stdout"), name: "stdout", options: options)
-            return
-        }
-        let tmp = "\(output).ocitool-tmp-\(getpid())"
-        do {
-            let file = try FileSink(creating: tmp, mode: 0o644, exclusive: true)
-            try ArchiveWriter.write([record], flavour: flavour, to: SyncingSink(file), name: output, options: options)
-            try FS.rename(tmp, output)
-        } catch {
-            FS.removeFile(tmp)
-            throw error
+    static func onlyID(_ report: ImageCopy.Report) throws -> Digest {
+        guard let e = report.entries.first else { throw ImageError.invalid("commit", "no image was made") }
+        return e.id
+    }
+}
+
+/// The archive flavour a base came in: `docker` when it has a `manifest.json`
+/// (docker save, old or Docker 25+), `oci` for an OCI layout only; for a
+/// store image or stdin, `docker` (save's default, the Docker 25+ hybrid).
+enum BaseFlavour {
+    static func of(_ reference: TransportReference) -> ArchiveWriter.Flavour {
+        switch reference {
+        case .store: return .docker
+        case let .layout(dir, _): return FS.exists(dir + "/manifest.json") ? .docker : .oci
+        case let .archive(path, format, _):
+            if format == .oci { return .oci }
+            guard let path, format == .auto else { return .docker }
+            do {
+                let reader = try TarReader(path: path)
+                while let entry = try reader.next() {
+                    if entry.normalizedPath == "manifest.json" { return .docker }
+                }
+                return .oci
+            } catch {
+                return .docker
+            }
         }
     }
 }
 
-/// A refusal printed as one line (no usage text).
-private struct CommitRefusal: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
-}
+/// Gives the images another source reads the names `names`.
+final class Renaming: ImageSource {
+    private let inner: ImageSource
+    private let names: [ImageReference]
 
-/// fsyncs the file before closing it, so a renamed archive is complete on disk.
-private final class SyncingSink: ByteSink {
-    private let file: FileSink
-    init(_ file: FileSink) { self.file = file }
-    func write(_ bytes: UnsafeRawBufferPointer) throws { try file.write(bytes) }
-    func finish() throws {
-        try file.sync()
-        try file.finish()
+    init(_ inner: ImageSource, names: [ImageReference]) {
+        self.inner = inner
+        self.names = names
     }
+
+    var description: String { inner.description }
+
+    func read(_ context: ReadContext) throws -> SourceContents {
+        var contents = try inner.read(context)
+        contents.entries = contents.entries.map { $0.named(names) }
+        return contents
+    }
+
+    func close() { inner.close() }
 }

@@ -4,6 +4,8 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
+import OCITransport
 
 /// Options shared by `config` and `commit`: config changes and history text.
 struct ChangeOptions: ParsableArguments {
@@ -36,9 +38,8 @@ struct ChangeOptions: ParsableArguments {
         return "\(kv[..<eq])=\"\(value)\""
     }
 
-    /// Applies the changes and a history entry to `editor`.
-    func apply(to editor: inout ConfigEditor, emptyLayer: Bool, defaultCreatedBy: String) throws {
-        editor.apply(try parsed())
+    /// Sets `created`/`author` and appends the history entry (the changes are applied by the caller).
+    func stamp(_ editor: inout ConfigEditor, emptyLayer: Bool, defaultCreatedBy: String) throws {
         let now = ConfigEditor.timestamp()
         editor.setCreated(now, author: author)
         editor.appendHistory(ImageConfig.History(created: now, createdBy: createdBy ?? defaultCreatedBy,
@@ -49,21 +50,52 @@ struct ChangeOptions: ParsableArguments {
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Make a new image whose config is changed (no new layer; like docker commit -c without file changes).")
+        abstract: "Print an image's raw config (like crane config), or make a new image whose config is changed (no new layer; like docker commit -c without file changes).",
+        discussion: """
+        Without change flags, prints the config blob of SOURCE exactly as stored (any source: store reference, archive, \
+        layout directory, transport, or -). With -c/--env/--label/-m/-a, writes a new image into the store (named NAME, \
+        else untagged) whose config is SOURCE's raw JSON with the changes, a history entry (empty_layer) and created/author; \
+        its ID is printed.
+        """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var changeOptions: ChangeOptions
-    @Argument(help: "Base image (store reference).") var ref: String
+    @OptionGroup var platformOption: PlatformOption
+    @Argument(help: "Image: store reference, archive, layout directory, transport, or - (stdin).") var ref: String
     @Argument(help: "Name for the new image (default: untagged).") var name: String?
 
+    var hasChanges: Bool {
+        !changeOptions.changes.isEmpty || !changeOptions.label.isEmpty || !changeOptions.env.isEmpty
+            || changeOptions.message != nil || changeOptions.author != nil || changeOptions.createdBy != nil
+    }
+
     func run() throws {
-        let store = storeOptions.store
+        let context = try storeOptions.context()
+        let source = try TransportReference.source(ref)
+        try Streams.checkInput(source)
+        guard hasChanges else {
+            if name != nil { throw UsageError("a NAME needs changes (-c, --env, --label, -m, -a); without them config prints the config") }
+            let reader = try ImageReader(source, context: context)
+            defer { reader.close() }
+            let image = try reader.image(platform: try platformOption.parsed())
+            FileHandle.standardOutput.write(Data(image.config.bytes))
+            return
+        }
         let names = try name.map { [try ImageReference(parsing: $0)] } ?? []
-        let base = ImageRecord(stored: try store.resolve(ref), store: store)
-        var mutation = try ImageMutation(base: base)
-        try changeOptions.apply(to: &mutation.editor, emptyLayer: true,
-                                defaultCreatedBy: "ocitool config " + changeOptions.changes.joined(separator: " "))
-        let record = try mutation.commit(to: store, names: names)
-        Console.out(record.id.description)
+        let changes = try changeOptions.parsed()
+        var options = ImageCopy.Options()
+        options.operation = "config"
+        options.platforms = .one(try platformOption.parsed())
+        let changeOptions = self.changeOptions
+        options.mutate = { image, _ in
+            var mutation = try ImageMutation(base: image)
+            mutation.editor.apply(changes)
+            try changeOptions.stamp(&mutation.editor, emptyLayer: true,
+                                    defaultCreatedBy: "ocitool config " + changeOptions.changes.joined(separator: " "))
+            return MutatedImage(image: try mutation.build(names: names))
+        }
+        let report = try ImageCopy.copy(from: try source.openSource(context), to: try StoreDestination(store: context.store), options: options)
+        guard let made = report.entries.first else { throw ImageError.invalid(ref, "no image was made") }
+        Console.out(made.id.description)
     }
 }

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import OCICore
 import OCIArchive
+import OCIImage
+import OCITransport
 
 /// `convert --output-dir DIR [--jobs N] IN...`: every input converted on
 /// its own (a failure stops only that one, and leaves no output file), N at
@@ -11,7 +13,7 @@ extension ConvertCommand {
     struct BatchResult {
         var input: String
         var output: String
-        var summary: Converter.Summary?
+        var summary: ImageCopy.Report?
         var error: String?
         var seconds: Double
     }
@@ -29,41 +31,29 @@ extension ConvertCommand {
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let jobCount = min(jobs ?? cores, inputs.count)
         let perJobThreads = threads ?? max(1, cores / jobCount)
-        let options = try converterOptions(threads: perJobThreads)
         let renderer = progressOptions.makeRenderer()
         renderer.multiJob = inputs.count > 1
         defer { renderer.close() }
-        let cleanup = InterruptCleanup()
-        defer { cleanup.disarm() }
-
-        let queue = BatchQueue(count: inputs.count)
-        let work = { @Sendable [inputs] (i: Int) -> BatchResult in
-            let started = Date()
-            let progress = renderer.scope(job: inputs[i])
-            var o = options
-            o.onSpoolDirectory = { cleanup.add($0) }
-            do {
-                let s = try Self.convert(input: inputs[i], toFile: outputs[i], options: o, progress: progress, cleanup: cleanup)
-                progress.done(DoneReport(images: s.written, bytesIn: s.bytesIn, bytesOut: s.bytesOut, seconds: s.seconds, destination: outputs[i]))
-                return BatchResult(input: inputs[i], output: outputs[i], summary: s, error: nil, seconds: s.seconds)
-            } catch {
-                let message = ProgressOptions.message(error)
-                progress.error(message)
-                return BatchResult(input: inputs[i], output: outputs[i], summary: nil, error: message,
-                                   seconds: Date().timeIntervalSince(started))
+        let pool = WorkerPool(threads: jobCount, name: "convert", stackSize: 4 << 20)
+        let pending = inputs.indices.map { i in
+            pool.submit { () -> BatchResult in
+                let started = Date()
+                let progress = renderer.scope(job: inputs[i])
+                do {
+                    let r = try convert(input: inputs[i], output: outputs[i], threads: perJobThreads, progress: progress)
+                    return BatchResult(input: inputs[i], output: outputs[i], summary: r, error: nil, seconds: r.seconds)
+                } catch {
+                    let message = OCIToolMain.oneLine(error)
+                    progress.error(message)
+                    return BatchResult(input: inputs[i], output: outputs[i], summary: nil, error: message,
+                                       seconds: Date().timeIntervalSince(started))
+                }
             }
         }
-        let threads = (0..<jobCount).map { _ in
-            Thread {
-                while let i = queue.take() { queue.put(i, work(i)) }
-                queue.workerDone()
-            }
+        let results = pending.map { p in
+            (try? p.wait()) ?? BatchResult(input: "", output: "", summary: nil, error: "cancelled", seconds: 0)
         }
-        threads.forEach {
-            $0.stackSize = 4 << 20
-            $0.start()
-        }
-        let results = queue.wait(workers: jobCount)
+        pool.close()
         renderer.close()
 
         let failed = results.filter { $0.error != nil }
@@ -97,47 +87,10 @@ extension ConvertCommand {
     static func table(_ results: [BatchResult]) -> String {
         let rows = results.map { r -> [String] in
             let s = r.summary
-            return [r.input, s.map { "\($0.images)" } ?? "-", s.map { "\($0.layers)" } ?? "-",
+            return [r.input, s.map { "\($0.images.count)" } ?? "-", s.map { "\(Set($0.images.flatMap(\.layers)).count)" } ?? "-",
                     s.map { HumanUnits.size($0.bytesIn) } ?? "-", s.map { HumanUnits.size($0.bytesOut) } ?? "-",
                     ProgressRenderer.seconds(r.seconds), r.error.map { "failed: \($0)" } ?? "ok"]
         }
         return Console.table(["INPUT", "IMAGES", "LAYERS", "BYTES IN", "BYTES OUT", "TIME", "STATUS"], rows)
-    }
-}
-
-/// Hands out input indexes to the batch workers and collects their results.
-private final class BatchQueue: @unchecked Sendable {
-    private let cond = NSCondition()
-    private var next = 0
-    private let count: Int
-    private var results: [Int: ConvertCommand.BatchResult] = [:]
-    private var finishedWorkers = 0
-
-    init(count: Int) { self.count = count }
-
-    func take() -> Int? {
-        cond.withLock {
-            guard next < count else { return nil }
-            defer { next += 1 }
-            return next
-        }
-    }
-
-    func put(_ i: Int, _ r: ConvertCommand.BatchResult) {
-        cond.withLock { results[i] = r }
-    }
-
-    func workerDone() {
-        cond.withLock {
-            finishedWorkers += 1
-            cond.broadcast()
-        }
-    }
-
-    func wait(workers: Int) -> [ConvertCommand.BatchResult] {
-        cond.withLock {
-            while finishedWorkers < workers { cond.wait() }
-            return (0..<count).compactMap { results[$0] }
-        }
     }
 }

@@ -3,6 +3,9 @@ import Foundation
 import OCICore
 import OCIModel
 import OCIArchive
+import OCIImage
+import OCIStore
+import OCITransport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,7 +38,7 @@ struct ConvertCommand: ParsableCommand {
     var format: ArchiveWriter.Flavour
 
     @Option(help: "Layer compression: keep, gzip, zstd or none. diff_ids and the config stay; manifests are rewritten.")
-    var compress: SaveCommand.CompressChoice = .keep
+    var compress: CompressChoice = .keep
 
     @Option(help: "Layer compression level: gzip 1-9 (1, the default, is ISA-L; 2-9 zlib), zstd 1-19 (default 3).")
     var level: Int?
@@ -94,68 +97,53 @@ struct ConvertCommand: ParsableCommand {
         }
     }
 
-    /// Library options for one conversion.
-    func converterOptions(threads: Int) throws -> Converter.Options {
-        var o = Converter.Options()
-        o.flavour = format
-        o.compress = compress.target
-        o.level = level
-        o.threads = threads
-        o.platform = try platform.map { try Platform(parsing: $0) }
-        o.allPlatforms = allPlatforms
-        o.outputCompression = outputCompression.value
-        o.tmpdir = tmpdir ?? SaveCommand.defaultTmpdir
-        o.mtime = try ArchiveWriter.Options.sourceDateEpoch()
+    /// The copy options of one conversion.
+    func copyOptions(threads: Int, progress: ProgressScope) throws -> ImageCopy.Options {
+        var o = ImageCopy.Options()
+        o.operation = "convert"
+        let platform: Platform?
+        do { platform = try self.platform.map { try Platform(parsing: $0) } } catch { throw UsageError("\(error)") }
+        o.platforms = allPlatforms ? .all : .one(platform)
+        o.recode = compress.target.map { RecodePlan(target: $0, level: level, threads: threads, workers: threads) }
+        o.tmpdir = tmpdir
+        o.progress = progress
         return o
+    }
+
+    /// The transport context of one conversion.
+    func context(threads: Int) throws -> TransportContext {
+        TransportContext(store: ImageStore(root: "/nonexistent-ocitool-convert"), archiveFormat: format,
+                         outerCompression: outputCompression.value, mtime: try ArchiveWriter.Options.sourceDateEpoch(), threads: threads)
+    }
+
+    /// Converts `input` (nil: stdin) to `output` (nil: stdout).
+    func convert(input: String?, output: String?, threads: Int, progress: ProgressScope) throws -> ImageCopy.Report {
+        let source = try input.map { try TransportReference.source($0) } ?? .archive(path: nil, format: .auto, detail: nil)
+        if case .store = source { throw UsageError("\(input ?? ""): no such file or directory (convert reads archives and layout directories)") }
+        let destination: TransportReference = .archive(path: output, format: .auto, detail: nil)
+        let context = try context(threads: threads)
+        let report = try ImageCopy.copy(from: try source.openSource(context), to: try destination.openDestination(context),
+                                        options: try copyOptions(threads: threads, progress: progress))
+        progress.done(report.done(destination: output ?? "stdout"))
+        return report
     }
 
     // MARK: one archive
 
     private func runSingle() throws {
-        let input = inputs.first
-        let fromStdin = input == nil || input == "-"
-        let toStdout = output == nil || output == "-"
-        if toStdout && Console.stdoutIsTerminal {
-            throw SaveRefusal("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
+        let input = inputs.first.flatMap { $0 == "-" ? nil : $0 }
+        let out = output.flatMap { $0 == "-" ? nil : $0 }
+        if out == nil && Console.stdoutIsTerminal {
+            throw UsageError("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
         }
-        if fromStdin && Console.stdinIsTerminal {
-            throw SaveRefusal("convert reads an archive from stdin, but stdin is a terminal; give a file or pipe an archive in")
+        if input == nil && Console.stdinIsTerminal {
+            throw UsageError("convert reads an archive from stdin, but stdin is a terminal; give a file or pipe an archive in")
         }
         let renderer = progressOptions.makeRenderer()
         defer { renderer.close() }
-        let progress = renderer.scope(job: fromStdin ? "stdin" : input ?? "stdin")
-        let cleanup = InterruptCleanup()
-        defer { cleanup.disarm() }
+        let progress = renderer.scope(job: input ?? "stdin")
         try progressOptions.run(progress) {
-            var options = try converterOptions(threads: threads ?? 0)
-            options.onSpoolDirectory = { cleanup.add($0) }
-            let summary: Converter.Summary
-            if let path = output, path != "-" {
-                summary = try Self.convert(input: input, toFile: path, options: options, progress: progress, cleanup: cleanup)
-            } else {
-                summary = try Converter.convert(input: input, to: FileSink(fd: 1, path: "stdout"), outputName: "stdout",
-                                                options: options, progress: progress)
-            }
-            progress.done(DoneReport(images: summary.written, bytesIn: summary.bytesIn, bytesOut: summary.bytesOut,
-                                     seconds: summary.seconds, destination: toStdout ? "stdout" : output))
-        }
-    }
-
-    /// Converts into `path` through a temporary file next to it, renamed at the end:
-    /// a failed conversion leaves no file.
-    static func convert(input: String?, toFile path: String, options: Converter.Options, progress: ProgressScope,
-                        cleanup: InterruptCleanup) throws -> Converter.Summary {
-        let dir = PathString(path).deletingLastComponent
-        let tmp = "\(dir)/.\(PathString(path).lastComponent).ocitool-tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        cleanup.add(tmp)
-        do {
-            let sink = try DurableFileSink(creating: tmp)
-            let summary = try Converter.convert(input: input, to: sink, outputName: path, options: options, progress: progress)
-            try FS.rename(tmp, path)
-            return summary
-        } catch {
-            FS.removeFile(tmp)
-            throw error
+            _ = try convert(input: input, output: out, threads: threads ?? 0, progress: progress)
         }
     }
 }

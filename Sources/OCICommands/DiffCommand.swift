@@ -2,6 +2,8 @@ import ArgumentParser
 import OCICore
 import OCIStore
 import OCILayer
+import OCIImage
+import OCITransport
 
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,14 +24,16 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "Output: text (docker diff lines) or json (podman diff --format json).") var format: Format = .text
 
     func run() throws {
-        let store = storeOptions.store
-        var opened: [OpenedImage] = []
+        let context = try storeOptions.context()
+        var opened: [ImageReader] = []
         defer { opened.forEach { $0.close() } }
         func side(_ arg: String) throws -> ImageDiff.Side {
-            if FS.isDirectory(arg) && !OpenedImage.looksLikeImage(arg) { return .directory(arg) }
-            let image = try OpenedImage(arg, store: store, platform: union.parsedPlatform())
-            opened.append(image)
-            return .layers(image.layers)
+            if FS.isDirectory(arg) && !["oci-layout", "index.json", "manifest.json"].contains(where: { FS.exists(arg + "/" + $0) }) {
+                return .directory(arg)
+            }
+            let reader = try ImageReader(arg, context: context)
+            opened.append(reader)
+            return .layers(try LayerSource.layers(of: reader.image(platform: try union.parsedPlatform())))
         }
         let changes = try ImageDiff.diff(side(a), side(b), limits: union.limits)
         switch format {

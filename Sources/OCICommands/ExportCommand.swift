@@ -2,6 +2,8 @@ import ArgumentParser
 import OCICore
 import OCIStore
 import OCILayer
+import OCIImage
+import OCITransport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,28 +25,21 @@ struct ExportCommand: ParsableCommand {
     var skipUnsafe = false
 
     func run() throws {
-        if output == nil && Console.stdoutIsTerminal {
-            throw ValidationError("refusing to write a tar to a terminal; redirect stdout or use -o FILE")
-        }
-        let opened = try OpenedImage(image, store: storeOptions.store, platform: union.parsedPlatform())
-        defer { opened.close() }
-        let warn: (String) -> Void = { Console.err("warning: \($0)") }
-        let report: UnionExporter.Report
-        if let output {
-            let tmp = output + ".ocitool-tmp-\(getpid())"
-            do {
-                let sink = try FileSink(creating: tmp, exclusive: true)
-                report = try UnionExporter.export(opened.layers, to: sink, name: output, limits: union.limits,
-                                                  skipUnsafe: skipUnsafe, warn: warn)
-                try FS.rename(tmp, output)
-            } catch {
-                FS.removeFile(tmp)
-                throw error
-            }
+        let out: AtomicOutput
+        if let output, output != "-" {
+            out = try AtomicOutput(path: output)
         } else {
-            report = try UnionExporter.export(opened.layers, to: FileSink(fd: 1, path: "stdout"), name: "stdout",
-                                              limits: union.limits, skipUnsafe: skipUnsafe, warn: warn)
+            if Console.stdoutIsTerminal { throw UsageError("refusing to write a tar to a terminal; redirect stdout or use -o FILE") }
+            out = AtomicOutput.standardOutput()
         }
+        defer { out.abandon() }
+        let reader = try ImageReader(image, context: try storeOptions.context())
+        defer { reader.close() }
+        let chosen = try reader.image(platform: try union.parsedPlatform())
+        let warn: (String) -> Void = { Console.err("warning: \($0)") }
+        let report = try UnionExporter.export(LayerSource.layers(of: chosen), to: BufferedSink(out.sink), name: out.name,
+                                              limits: union.limits, skipUnsafe: skipUnsafe, warn: warn)
+        try out.commit()
         if report.skippedOther > 0 {
             warn("\(report.skippedOther) socket(s) or member(s) of unknown type left out")
         }

@@ -3,12 +3,15 @@ import Foundation
 import OCICore
 import OCIModel
 import OCIStore
+import OCIImage
+import OCITransport
 
 struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "Show the history of an image, newest first.")
 
     @OptionGroup var storeOptions: StoreOptions
-    @Argument(help: "Image reference.")
+    @OptionGroup var platformOption: PlatformOption
+    @Argument(help: "Image: store reference, archive, layout directory, transport, or - (stdin).")
     var ref: String
     @Flag(name: .customLong("no-trunc"), help: "Don't truncate output.")
     var noTrunc = false
@@ -26,8 +29,10 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let image = try storeOptions.store.resolve(ref)
-        let rows = Self.rows(image)
+        let reader = try ImageReader(ref, context: try storeOptions.context())
+        defer { reader.close() }
+        let image = try reader.image(platform: try platformOption.parsed())
+        let rows = Self.rows(image, id: reader.entries.first?.id ?? image.id)
         if quiet {
             rows.forEach { Console.out(noTrunc ? $0.id : ($0.id == "<missing>" ? $0.id : String($0.id.dropFirst(7).prefix(12)))) }
             return
@@ -52,20 +57,20 @@ struct HistoryCommand: ParsableCommand {
     }
 
     /// History entries newest first; sizes are the stored layer blob sizes.
-    static func rows(_ image: StoredImage) -> [Row] {
-        var layers = image.manifest.layers.makeIterator()
+    static func rows(_ image: Image, id: Digest) -> [Row] {
+        var layers = image.layers.makeIterator()
         var out: [Row] = []
-        let history = image.config.history ?? []
+        let history = image.config.view.history ?? []
         for h in history {
             var size: Int64 = 0
             if h.emptyLayer != true, let l = layers.next() { size = l.size }
             out.append(Row(id: "<missing>", created: h.created, createdBy: h.createdBy ?? "", size: size, comment: h.comment ?? ""))
         }
         if history.isEmpty {
-            for l in image.manifest.layers { out.append(Row(id: "<missing>", created: nil, createdBy: "", size: l.size, comment: "")) }
+            for l in image.layers { out.append(Row(id: "<missing>", created: nil, createdBy: "", size: l.size, comment: "")) }
         }
         out.reverse()
-        if !out.isEmpty { out[0].id = image.id.description }
+        if !out.isEmpty { out[0].id = id.description }
         return out
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OCICore
 import OCIModel
+import OCIImage
 import OCIStore
 
 struct ImagesCommand: ParsableCommand {
@@ -17,32 +18,36 @@ struct ImagesCommand: ParsableCommand {
     @Flag(name: .customLong("no-trunc"), help: "Show full image IDs.")
     var noTrunc = false
 
+    /// One line of the listing: one name of an entry (or `<none>`).
     struct Row {
         var repository: String
         var tag: String
-        var image: StoredImage
+        var entry: ImageEntry
+        /// The image shown for an index: this machine's platform, else the first.
+        var image: Image?
     }
 
     func run() throws {
-        let images = try storeOptions.store.images()
+        let entries = try storeOptions.store.entries()
         var rows: [Row] = []
-        for img in images {
-            if img.names.isEmpty {
-                rows.append(Row(repository: "<none>", tag: "<none>", image: img))
+        for e in entries {
+            let shown = Self.representative(e)
+            if e.names.isEmpty {
+                rows.append(Row(repository: "<none>", tag: "<none>", entry: e, image: shown))
             } else {
-                for n in img.names { rows.append(Row(repository: n.familiarName, tag: n.tag ?? "<none>", image: img)) }
+                for n in e.names { rows.append(Row(repository: n.familiarName, tag: n.tag ?? "<none>", entry: e, image: shown)) }
             }
         }
         rows.sort { a, b in
-            let ca = HumanUnits.parseDate(a.image.config.created) ?? .distantPast
-            let cb = HumanUnits.parseDate(b.image.config.created) ?? .distantPast
+            let ca = HumanUnits.parseDate(a.image?.config.view.created) ?? .distantPast
+            let cb = HumanUnits.parseDate(b.image?.config.view.created) ?? .distantPast
             if ca != cb { return ca > cb }
             return (a.repository, a.tag) < (b.repository, b.tag)
         }
-        func id(_ img: StoredImage) -> String { noTrunc ? img.id.description : img.id.shortID }
+        func id(_ e: ImageEntry) -> String { noTrunc ? e.id.description : e.id.shortID }
         if quiet {
             var seen = Set<String>()
-            for r in rows where seen.insert(id(r.image)).inserted { Console.out(id(r.image)) }
+            for r in rows where seen.insert(id(r.entry)).inserted { Console.out(id(r.entry)) }
             return
         }
         switch format {
@@ -50,13 +55,13 @@ struct ImagesCommand: ParsableCommand {
             for r in rows {
                 Console.out(Console.jsonLine([
                     "Containers": "N/A",
-                    "CreatedAt": r.image.config.created ?? "",
-                    "CreatedSince": HumanUnits.since(r.image.config.created),
-                    "Digest": r.image.manifestDigest.description,
-                    "ID": id(r.image),
+                    "CreatedAt": r.image?.config.view.created ?? "",
+                    "CreatedSince": HumanUnits.since(r.image?.config.view.created),
+                    "Digest": r.entry.digest.description,
+                    "ID": id(r.entry),
                     "Repository": r.repository,
                     "Tag": r.tag,
-                    "Size": HumanUnits.size(r.image.storedSize),
+                    "Size": HumanUnits.size(Self.size(r.entry)),
                 ]))
             }
         case .table:
@@ -65,11 +70,30 @@ struct ImagesCommand: ParsableCommand {
             header += ["IMAGE ID", "CREATED", "SIZE"]
             let body = rows.map { r -> [String] in
                 var cells = [r.repository, r.tag]
-                if digests { cells.append(r.image.manifestDigest.description) }
-                cells += [id(r.image), HumanUnits.since(r.image.config.created), HumanUnits.size(r.image.storedSize)]
+                if digests { cells.append(r.entry.digest.description) }
+                cells += [id(r.entry), HumanUnits.since(r.image?.config.view.created), HumanUnits.size(Self.size(r.entry))]
                 return cells
             }
             Console.out(Console.table(header, body))
         }
+    }
+
+    /// The image a listing shows for an entry.
+    static func representative(_ e: ImageEntry) -> Image? {
+        switch e {
+        case let .image(i): return i
+        case let .index(x):
+            return x.platformImages.first { ($0.platform ?? Platform.host).matches(Platform.host) } ?? x.platformImages.first
+        }
+    }
+
+    /// Stored size: config and layers (of every platform for an index, each blob once).
+    static func size(_ e: ImageEntry) -> Int64 {
+        var seen = Set<Digest>()
+        var total: Int64 = 0
+        for i in e.images {
+            for d in [i.manifest.view.config] + i.layers where seen.insert(d.digest).inserted { total += d.size }
+        }
+        return total
     }
 }

@@ -2,24 +2,34 @@ import ArgumentParser
 import Foundation
 import OCICore
 import OCIModel
+import OCIImage
 import OCIStore
+import OCITransport
 
 struct InspectCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "inspect", abstract: "Show image details as a JSON array, like docker image inspect.")
+    static let configuration = CommandConfiguration(
+        commandName: "inspect",
+        abstract: "Show image details as a JSON array, like docker image inspect; any source (store, archive, layout, stdin).")
 
     @OptionGroup var storeOptions: StoreOptions
-    @Argument(help: "Image references (name[:tag], name@digest, or image ID prefix).")
+    @OptionGroup var platformOption: PlatformOption
+    @Argument(help: "Images: store references (name[:tag], name@digest, ID prefix), archives, layout directories, transports, or - (stdin).")
     var refs: [String]
 
     func run() throws {
-        let store = storeOptions.store
+        let context = try storeOptions.context()
+        let platform = try platformOption.parsed()
         var out: [Any] = []
         var failures: [String] = []
         for ref in refs {
             do {
-                out.append(try Self.document(for: store.resolve(ref)))
+                let reader = try ImageReader(ref, context: context)
+                defer { reader.close() }
+                let image = try reader.image(platform: platform)
+                let entry = reader.entries.first
+                out.append(try Self.document(for: image, entry: entry))
             } catch {
-                failures.append("\(error)")
+                failures.append(OCIToolMain.oneLine(error))
             }
         }
         Console.out(out.isEmpty ? "[]" : Console.json(out))
@@ -29,44 +39,47 @@ struct InspectCommand: ParsableCommand {
         }
     }
 
-    static func document(for image: StoredImage) throws -> [String: Any] {
-        let raw = (try CanonicalJSON.object(from: image.configBytes, what: "config \(image.id)")) as? [String: Any] ?? [:]
+    /// docker's image inspect document for `image` (`entry`: the index it
+    /// was chosen from, whose digest is then the repo digest and the ID).
+    static func document(for image: Image, entry: ImageEntry?) throws -> [String: Any] {
+        let raw = (try CanonicalJSON.object(from: image.config.bytes, what: "config \(image.id)")) as? [String: Any] ?? [:]
+        let top = entry ?? .image(image)
         var repoDigests: [String] = []
-        for n in image.names {
-            let s = "\(n.familiarName)@\(image.manifestDigest)"
+        for n in top.names {
+            let s = "\(n.familiarName)@\(top.digest)"
             if !repoDigests.contains(s) { repoDigests.append(s) }
         }
-        let lastComment = image.config.history?.last?.comment ?? ""
+        let config = image.config.view
         var doc: [String: Any] = [
-            "Id": image.id.description,
-            "RepoTags": image.names.map(\.familiarString),
+            "Id": top.id.description,
+            "RepoTags": top.names.filter { $0.tag != nil }.map(\.familiarString),
             "RepoDigests": repoDigests,
             "Parent": "",
-            "Comment": lastComment,
-            "Created": image.config.created ?? "",
+            "Comment": config.history?.last?.comment ?? "",
+            "Created": config.created ?? "",
             "DockerVersion": raw["docker_version"] as? String ?? "",
-            "Author": image.config.author ?? "",
+            "Author": config.author ?? "",
             "Config": raw["config"] ?? NSNull(),
-            "Architecture": image.config.architecture ?? "",
-            "Os": image.config.os ?? "",
+            "Architecture": config.architecture ?? "",
+            "Os": config.os ?? "",
             "Size": image.storedSize,
             "RootFS": [
-                "Type": image.config.rootfs?.type ?? "layers",
-                "Layers": image.config.diffIDs.map(\.description),
+                "Type": config.rootfs?.type ?? "layers",
+                "Layers": image.diffIDs.map(\.description),
             ] as [String: Any],
             "Metadata": ["LastTagTime": ""],
         ]
-        if let v = image.config.variant { doc["Variant"] = v }
+        if let v = config.variant { doc["Variant"] = v }
         doc["Descriptor"] = [
-            "mediaType": image.descriptor.mediaType,
-            "digest": image.manifestDigest.description,
-            "size": image.descriptor.size,
+            "mediaType": top.descriptor.mediaType,
+            "digest": top.digest.description,
+            "size": top.descriptor.size,
         ] as [String: Any]
         doc["OCITool"] = [
-            "ManifestDigest": image.manifestDigest.description,
-            "ManifestMediaType": image.manifest.mediaType ?? image.descriptor.mediaType,
-            "ConfigDescriptor": descriptorObject(image.manifest.config),
-            "Layers": image.manifest.layers.map(descriptorObject),
+            "ManifestDigest": image.digest.description,
+            "ManifestMediaType": image.mediaType,
+            "ConfigDescriptor": descriptorObject(image.manifest.view.config),
+            "Layers": image.layers.map(descriptorObject),
         ] as [String: Any]
         return doc
     }

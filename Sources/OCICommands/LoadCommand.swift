@@ -2,24 +2,29 @@ import ArgumentParser
 import Foundation
 import OCICore
 import OCIModel
+import OCIImage
 import OCIStore
 import OCIArchive
+import OCITransport
 
 struct LoadCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Load images from an archive (docker save, Docker 25+, OCI; plain, gzip, zstd, xz, bzip2), an OCI layout directory, or stdin.")
+        abstract: "Load images from an archive (docker save, Docker 25+, OCI; plain, gzip, zstd, xz, bzip2), an OCI layout directory, or stdin.",
+        discussion: """
+        A copy into the store: `ocitool load F` is `ocitool copy F store:` keeping the images' names. \
+        A multi-platform image is stored as an index with every platform present; --platform keeps one.
+        """)
 
     @OptionGroup var storeOptions: StoreOptions
 
     @Option(name: [.short, .customLong("input")], help: "Read from this archive file or directory instead of stdin.")
     var input: String?
 
-    @Argument(help: "Archive file or OCI layout directory (default: stdin).")
+    @Argument(help: "Archive file, OCI layout directory, or a transport (docker-archive:F, oci-archive:F, oci:DIR); default: stdin.")
     var path: String?
 
-    @Option(help: "Platform to load from a multi-platform image, os/arch[/variant] (default: this machine's).")
-    var platform: String?
+    @OptionGroup var platformOption: PlatformOption
 
     @OptionGroup var progressOptions: ProgressOptions
 
@@ -28,36 +33,32 @@ struct LoadCommand: ParsableCommand {
     }
 
     func run() throws {
-        let source = input ?? path
-        if source == nil && Console.stdinIsTerminal {
-            throw ValidationError("requested load from stdin, but stdin is a terminal; give a file or pipe an archive in")
-        }
-        let wanted = try platform.map { try Platform(parsing: $0) }
-        let store = storeOptions.store
+        let given = input ?? path
+        let reference = try given.map { try TransportReference.source($0) } ?? .archive(path: nil, format: .auto, detail: nil)
+        if case .store = reference { throw UsageError("\(given ?? ""): no such file or directory") }
+        try Streams.checkInput(reference)
+        let platform = try platformOption.parsed()
+        let context = try storeOptions.context()
         let renderer = progressOptions.makeRenderer()
         defer { renderer.close() }
-        let progress = renderer.scope(job: source ?? "stdin")
-        let result = try progressOptions.run(progress) { () -> ImageLoader.Result in
-            let started = Date()
-            let total = source.flatMap { FS.isDirectory($0) ? nil : try? FS.size($0) }
-            progress.start(operation: "load", source: source ?? "stdin", destination: store.root, totalBytes: total)
-            let bytesRead = ByteProgress(label: "input", total: total)
-            let member = try ImageLoader.openSource(source, progress: bytesRead)
-            let result = try ImageLoader.load(member, into: store, platform: wanted, progress: progress)
-            for w in result.warnings { progress.warning(w) }
-            let reports = result.images.map { $0.report() }
-            reports.forEach(progress.image)
-            progress.done(DoneReport(images: reports, bytesIn: bytesRead.done, bytesOut: result.newBytes,
-                                     seconds: Date().timeIntervalSince(started), destination: store.root))
-            return result
+        let progress = renderer.scope(job: given ?? "stdin")
+        let report = try progressOptions.run(progress) { () -> ImageCopy.Report in
+            var options = ImageCopy.Options()
+            options.operation = "load"
+            options.platforms = platform.map { .one($0) } ?? .all
+            options.progress = progress
+            let report = try ImageCopy.copy(from: try reference.openSource(context), to: try StoreDestination(store: context.store),
+                                            options: options)
+            report.images.forEach(progress.image)
+            progress.done(report.done(destination: context.store.root))
+            return report
         }
         renderer.close()
-        guard !progressOptions.quiet else { return }
-        for image in result.images {
-            if image.names.isEmpty {
-                Console.out("Loaded image ID: \(image.id)")
+        for entry in report.entries {
+            if entry.names.isEmpty {
+                Console.out("Loaded image ID: \(entry.id)")
             } else {
-                for n in image.names { Console.out("Loaded image: \(n.familiarString)") }
+                for n in entry.names { Console.out("Loaded image: \(n.familiarString)") }
             }
         }
     }

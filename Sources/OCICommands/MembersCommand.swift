@@ -10,7 +10,7 @@ struct MembersCommand: ParsableCommand {
     @Argument(help: "Archive file, OCI layout directory, or - for stdin.") var path: String = "-"
 
     func run() throws {
-        let source = try ImageLoader.openSource(path)
+        let source = try ArchiveMembers.open(path)
         var rows: [[String]] = []
         while let e = try source.next() {
             var digest = "-"

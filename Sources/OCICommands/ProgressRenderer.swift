@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OCICore
+import OCIImage
 #if canImport(Glibc)
 import Glibc
 #endif

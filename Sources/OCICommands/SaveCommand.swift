@@ -2,22 +2,21 @@ import ArgumentParser
 import Foundation
 import OCICore
 import OCIModel
+import OCIImage
 import OCIStore
 import OCIArchive
-#if canImport(Glibc)
-import Glibc
-#endif
+import OCITransport
 
 struct SaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "save",
         abstract: "Write images to an archive (Docker 25+ hybrid by default, or an OCI layout), from the store or straight from another archive.",
         discussion: """
-        The archive goes to standard output unless -o is given; stdout then carries archive bytes only. \
-        With -o the archive is written to a temporary file next to FILE and renamed at the end, so a failed save \
-        leaves no partial file. Blobs are copied byte for byte; layers are re-encoded only with --compress \
-        (into the store's ingest area, or --tmpdir), never in memory. The same images give the same bytes \
-        (member mtimes: SOURCE_DATE_EPOCH, else 0).
+        A copy to an archive: the archive goes to standard output unless -o is given; stdout then carries archive \
+        bytes only. With -o FILE the archive is written to a temporary file next to FILE and renamed at the end \
+        (a device or FIFO is written into), so a failed save leaves no partial file. Blobs are copied byte for \
+        byte; layers are re-encoded only with --compress, into a spool, never in memory. The same images give the \
+        same bytes (member mtimes: SOURCE_DATE_EPOCH, else 0).
         """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -28,35 +27,21 @@ struct SaveCommand: ParsableCommand {
     @Option(help: "Archive format: docker (Docker 25+ hybrid: OCI layout + manifest.json) or oci (OCI layout only).")
     var format: ArchiveWriter.Flavour = .docker
 
-    @Option(help: "The platform the images must be for, os/arch[/variant]; with --from, the one to pick from a multi-platform archive.")
-    var platform: String?
+    @OptionGroup var platformOption: PlatformOption
 
     @Option(help: "Layer compression: keep, gzip, zstd or none. Only layers in another compression are re-encoded; diff_ids and the config stay, the manifest is rewritten.")
     var compress: CompressChoice = .keep
 
-    @Option(name: .customLong("from"), help: "Read the images from this archive file, OCI layout directory, or - (stdin) instead of the store.")
+    @Option(name: .customLong("from"), help: "Read the images from this archive file, OCI layout directory, transport, or - (stdin) instead of the store.")
     var from: String?
 
-    @Option(help: "Directory for the --from spool and re-encoded layers (default: $TMPDIR or /tmp).")
+    @Option(help: "Directory for the spool of re-encoded layers and --from blobs (default: $TMPDIR or /tmp).")
     var tmpdir: String?
 
     @OptionGroup var progressOptions: ProgressOptions
 
     @Argument(help: "Images: name[:tag], name (all its tags), image ID, or name@digest. With --from, default: every image of the archive.")
     var refs: [String] = []
-
-    enum CompressChoice: String, ExpressibleByArgument, CaseIterable {
-        case keep, gzip, zstd, none
-
-        var target: LayerCompression? {
-            switch self {
-            case .keep: return nil
-            case .gzip: return .gzip
-            case .zstd: return .zstd
-            case .none: return LayerCompression.none
-            }
-        }
-    }
 
     func validate() throws {
         if refs.isEmpty && from == nil { throw ValidationError("name at least one image to save, or give --from ARCHIVE") }
@@ -66,161 +51,52 @@ struct SaveCommand: ParsableCommand {
     }
 
     func run() throws {
+        let destination: TransportReference = output.map { $0 == "-" ? .archive(path: nil, format: .auto, detail: nil) : .archive(path: $0, format: .auto, detail: nil) }
+            ?? .archive(path: nil, format: .auto, detail: nil)
+        try Streams.checkOutput(destination)
+        let context = try storeOptions.context(format: format)
+        let source: ImageSource
+        if let from {
+            let reference = try TransportReference.source(from)
+            try Streams.checkInput(reference)
+            let opened = try reference.openSource(context)
+            source = refs.isEmpty ? opened : SelectingSource(opened, refs: refs)
+        } else {
+            source = StoreSource(store: context.store, selection: .select(refs))
+        }
         let renderer = progressOptions.makeRenderer()
         defer { renderer.close() }
         let progress = renderer.scope(job: from ?? refs.joined(separator: " "))
-        try progressOptions.run(progress) { try save(progress) }
-    }
-
-    private func save(_ progress: ProgressScope) throws {
-        let started = Date()
-        let toStdout = output == nil || output == "-"
-        if toStdout && Console.stdoutIsTerminal {
-            throw SaveRefusal("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
+        try progressOptions.run(progress) {
+            var options = ImageCopy.Options()
+            options.operation = "save"
+            options.platforms = try platformOption.parsed().map { .one($0) } ?? .all
+            options.recode = compress.target.map { RecodePlan(target: $0) }
+            options.tmpdir = tmpdir
+            options.progress = progress
+            let report = try ImageCopy.copy(from: source, to: try destination.openDestination(context), options: options)
+            progress.done(report.done(destination: output ?? "stdout"))
         }
-        if from == "-" && Console.stdinIsTerminal {
-            throw SaveRefusal("--from - reads an archive from stdin, but stdin is a terminal; pipe an archive in")
-        }
-        let wanted = try platform.map { try Platform(parsing: $0) }
-        let mtime = try ArchiveWriter.Options.sourceDateEpoch()
-
-        // Ctrl-C or kill removes the partial archive and the scratch directory.
-        let cleanup = InterruptCleanup()
-        defer { cleanup.disarm() }
-        // Scratch (--from spool, re-encoded layers): a private directory under
-        // --tmpdir; for store images without --tmpdir, the store's ingest area.
-        var scratchRoot: String?
-        defer { if let scratchRoot { FS.removeTree(scratchRoot) } }
-        if from != nil || tmpdir != nil {
-            let dir = try Self.scratchDirectory(in: tmpdir ?? Self.defaultTmpdir)
-            scratchRoot = dir
-            cleanup.add(dir)
-        }
-
-        var spool: SpooledArchive?
-        var storeLock: FileLock?
-        defer {
-            spool?.close()
-            storeLock?.unlock()
-        }
-        var records: [ImageRecord]
-        let staging: BlobStore
-        if let from, let scratchRoot {
-            let s = try SpooledArchive(path: from, tmpdir: scratchRoot, platform: wanted, reporter: progress)
-            spool = s
-            for w in s.warnings { progress.warning(w) }
-            records = refs.isEmpty ? s.records : try ImageSelector.select(refs, from: s.records, source: from == "-" ? "stdin" : from)
-            staging = BlobStore(root: scratchRoot)
-        } else {
-            let store = storeOptions.store
-            // Keeps `prune` from removing blobs (and our staging files) while we read.
-            if FS.exists(store.root + "/index.json") { storeLock = try store.ingestLock() }
-            records = try ImageSelector.select(refs, from: ImageSelector.records(in: store), source: "the store")
-            if let wanted { try ImageSelector.check(records, platform: wanted) }
-            staging = scratchRoot.map { BlobStore(root: $0) } ?? store.blobs
-        }
-
-        var recoder: LayerRecoder?
-        defer { recoder?.discard() }
-        if let target = compress.target {
-            let r = LayerRecoder(target: target, staging: staging)
-            r.onStagingFile = { cleanup.add($0) }
-            recoder = r
-            records = try r.recode(records)
-        }
-        // Refuse before creating any output.
-        try ArchiveWriter.check(records, flavour: format)
-
-        progress.start(operation: "save", source: from ?? "the store", destination: toStdout ? "stdout" : output,
-                       totalBytes: ArchiveWriter.blobBytes(records))
-        let options = ArchiveWriter.Options(mtime: mtime, reporter: progress)
-        func done(_ summary: ArchiveWriter.Summary) {
-            progress.done(DoneReport(images: summary.written, bytesIn: ArchiveWriter.blobBytes(records), bytesOut: summary.bytes,
-                                     seconds: Date().timeIntervalSince(started), destination: toStdout ? "stdout" : output))
-        }
-        guard let output, output != "-" else {
-            done(try ArchiveWriter.write(records, flavour: format, to: BufferedSink(FileSink(fd: 1, path: "stdout")), name: "stdout", options: options))
-            return
-        }
-        // Written next to FILE and renamed at the end: a failed save leaves no partial file.
-        let tmp = "\(output).ocitool-tmp-\(getpid())"
-        cleanup.add(tmp)
-        do {
-            let sink = BufferedSink(try DurableFileSink(creating: tmp))
-            let summary = try ArchiveWriter.write(records, flavour: format, to: sink, name: output, options: options)
-            try FS.rename(tmp, output)
-            done(summary)
-        } catch {
-            FS.removeFile(tmp)
-            throw error
-        }
-    }
-
-    static var defaultTmpdir: String {
-        let t = ProcessInfo.processInfo.environment["TMPDIR"] ?? ""
-        return t.isEmpty ? "/tmp" : t
-    }
-
-    /// Creates a private directory under `base` for staged blobs.
-    static func scratchDirectory(in base: String) throws -> String {
-        let dir = "\(base)/ocitool-save-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        try FS.makeDirectories(dir, mode: 0o700)
-        return dir
     }
 }
 
-extension ArchiveWriter.Flavour: ExpressibleByArgument {}
+/// Narrows what another source holds to the images `refs` select (docker save's rules).
+final class SelectingSource: ImageSource {
+    private let inner: ImageSource
+    private let refs: [String]
 
-/// Removes the paths it was given and exits when SIGINT, SIGTERM, SIGHUP or SIGPIPE (a reader of stdout went away)
-/// arrives, until `disarm()` restores the default handling.
-final class InterruptCleanup: @unchecked Sendable {
-    private static let signals = [SIGINT, SIGTERM, SIGHUP, SIGPIPE]
-    private let lock = NSLock()
-    private var paths: [String] = []
-    private var sources: [DispatchSourceSignal] = []
-
-    init() {
-        for sig in Self.signals {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
-                for p in lock.withLock({ paths }) { FS.removeTree(p) }
-                _exit(128 + sig)
-            }
-            source.resume()
-            sources.append(source)
-        }
+    init(_ inner: ImageSource, refs: [String]) {
+        self.inner = inner
+        self.refs = refs
     }
 
-    func add(_ path: String) { lock.withLock { paths.append(path) } }
+    var description: String { inner.description }
 
-    func disarm() {
-        sources.forEach { $0.cancel() }
-        sources = []
-        for sig in Self.signals { signal(sig, SIG_DFL) }
-    }
-}
-
-/// A refusal printed as one line (no usage text).
-struct SaveRefusal: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
-}
-
-/// A file sink that fsyncs before closing, so a renamed archive is complete on disk.
-final class DurableFileSink: ByteSink {
-    private let file: FileSink
-
-    init(creating path: String) throws {
-        file = try FileSink(creating: path, mode: 0o644, exclusive: true)
-        // Write-back starts as the archive is written, so the final fsync is short.
-        file.writeBehind = true
+    func read(_ context: ReadContext) throws -> SourceContents {
+        var contents = try inner.read(context)
+        contents.entries = try ImageSelector.select(refs, from: contents.entries, source: inner.description)
+        return contents
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws { try file.write(bytes) }
-
-    func finish() throws {
-        try file.sync()
-        try file.finish()
-    }
+    func close() { inner.close() }
 }

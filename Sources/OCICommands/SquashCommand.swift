@@ -4,6 +4,8 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
+import OCITransport
 import OCILayer
 #if canImport(Glibc)
 import Glibc
@@ -43,48 +45,23 @@ struct SquashCommand: ParsableCommand {
         if let target, target.digest != nil && target.tag == nil {
             throw ValidationError("the new name cannot be a digest reference")
         }
-        let toStdout = output == "-"
-        if toStdout && Console.stdoutIsTerminal {
-            throw ValidationError("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
+        let source = try TransportReference.source(image)
+        try Streams.checkInput(source)
+        let archiveOut: TransportReference? = output.map { .archive(path: $0 == "-" ? nil : $0, format: .auto, detail: nil) }
+        if let archiveOut { try Streams.checkOutput(archiveOut) }
+        let context = try storeOptions.context(format: format)
+        var options = ImageCopy.Options()
+        options.operation = "squash"
+        options.platforms = .one(try union.parsedPlatform())
+        let limits = union.limits
+        let compression = self.compression.value
+        let names = target.map { [$0] } ?? []
+        options.mutate = { image, staging in
+            try Squash.mutate(image, staging: staging, names: names, compression: compression, limits: limits) { Console.err("warning: \($0)") }
         }
-        let userStore = storeOptions.store
-        let opened = try OpenedImage(image, store: userStore, platform: union.parsedPlatform())
-        defer { opened.close() }
-
-        // With -o the image is built in a scratch store that is deleted afterwards.
-        var scratch: String?
-        defer { if let scratch { FS.removeTree(scratch) } }
-        let store: ImageStore
-        if output != nil {
-            let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-            let dir = "\(base)/ocitool-squash-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-            scratch = dir
-            store = ImageStore(root: dir)
-        } else {
-            store = userStore
-        }
-        let result = try Squash.squash(opened.record, layers: opened.layers, into: store, names: target.map { [$0] } ?? [],
-                                       compression: compression.value, limits: union.limits) { Console.err("warning: \($0)") }
-        guard let output else {
-            Console.out(result.id.description)
-            return
-        }
-        let record = ImageRecord(stored: try store.resolve(result.id.description), store: store)
-        let options = ArchiveWriter.Options(mtime: try ArchiveWriter.Options.sourceDateEpoch())
-        if toStdout {
-            try ArchiveWriter.write([record], flavour: format, to: FileSink(fd: 1, path: "stdout"), name: "stdout", options: options)
-            Console.err(result.id.description)
-            return
-        }
-        let tmp = "\(output).ocitool-tmp-\(getpid())"
-        do {
-            let sink = try FileSink(creating: tmp, exclusive: true)
-            try ArchiveWriter.write([record], flavour: format, to: sink, name: output, options: options)
-            try FS.rename(tmp, output)
-        } catch {
-            FS.removeFile(tmp)
-            throw error
-        }
-        Console.out(result.id.description)
+        let destination = try archiveOut?.openDestination(context) ?? StoreDestination(store: context.store)
+        let report = try ImageCopy.copy(from: try source.openSource(context), to: destination, options: options)
+        guard let made = report.entries.first else { throw ImageError.invalid(image, "no image was made") }
+        if output == "-" { Console.err(made.id.description) } else { Console.out(made.id.description) }
     }
 }

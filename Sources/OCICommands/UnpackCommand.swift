@@ -3,6 +3,8 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCILayer
+import OCIImage
+import OCITransport
 
 /// Options of the union-view verbs (unpack, export, squash, diff).
 struct UnionOptions: ParsableArguments {
@@ -17,7 +19,9 @@ struct UnionOptions: ParsableArguments {
 
     var limits: UnionLimits { UnionLimits(maxBytes: maxBytes.value, maxEntries: maxEntries) }
 
-    func parsedPlatform() throws -> Platform? { try platform.map { try Platform(parsing: $0) } }
+    func parsedPlatform() throws -> Platform? {
+        do { return try platform.map { try Platform(parsing: $0) } } catch { throw UsageError("\(error)") }
+    }
 
     func validate() throws {
         if maxEntries < 1 { throw ValidationError("--max-entries must be at least 1") }
@@ -84,11 +88,12 @@ struct UnpackCommand: ParsableCommand {
     func run() throws {
         let progress = progressOptions.makeReporter(job: image)
         try progressOptions.run(progress) {
-            let opened = try OpenedImage(image, store: storeOptions.store, platform: union.parsedPlatform())
-            defer { opened.close() }
+            let reader = try ImageReader(image, context: try storeOptions.context())
+            defer { reader.close() }
+            let chosen = try reader.image(platform: try union.parsedPlatform())
             let options = UnpackOptions(limits: union.limits, sameOwner: !noSameOwner, rootless: rootless,
                                         skipUnsafe: skipUnsafe, allowNonEmpty: force)
-            let report = try Unpacker.unpack(opened.layers, into: directory, options: options) { progress.warning($0) }
+            let report = try Unpacker.unpack(LayerSource.layers(of: chosen), into: directory, options: options) { progress.warning($0) }
             for line in report.summary { progress.warning(line) }
         }
     }

@@ -1,8 +1,7 @@
 import Foundation
 import OCICore
 import OCIModel
-import OCIStore
-import OCIArchive
+import OCIImage
 
 /// Where the file-system changes of a commit come from.
 public enum CommitSource: Sendable, Equatable {
@@ -20,11 +19,15 @@ public enum CommitSource: Sendable, Equatable {
 /// make a new image (image-spec config.md: `rootfs.diff_ids` + 1,
 /// `history` + 1, `created`, `author`; every other field kept).
 ///
+/// A commit is a mutation the copy engine applies (`ImageCopy.Options.mutate`):
+///
 /// ```swift
-/// let base = ImageRecord(stored: try store.resolve("app:1"), store: store)
-/// let result = try Commit.commit(base, source: .rootfs("/tmp/rootfs"),
-///                                metadata: Commit.Metadata(message: "add config"),
-///                                into: store, names: [try ImageReference(parsing: "app:2")])
+/// var options = ImageCopy.Options()
+/// options.mutate = { base, staging in
+///     try Commit.mutate(base, source: .rootfs("/tmp/rootfs"), metadata: Commit.Metadata(message: "add config"),
+///                       staging: staging, names: [try ImageReference(parsing: "app:2")])
+/// }
+/// try ImageCopy.copy(from: source, to: destination, options: options)
 /// ```
 public enum Commit {
     /// How the layer is made.
@@ -73,25 +76,13 @@ public enum Commit {
         }
     }
 
-    /// A new image whose blobs are staged, not yet in a store.
-    public struct Staged: Sendable {
-        /// The image (its blob paths point at the staging files and the base's blobs).
-        public var record: ImageRecord
-        public var layer: BuiltLayer
-        /// Every blob staged (layer, config, manifest): publish or discard them.
-        public var blobs: [StagedBlob]
-
-        /// Deletes the staging files.
-        public func discard() { blobs.forEach { $0.discard() } }
-    }
-
     /// The compression of the base's top layer blob (read from its first
     /// bytes, else its media type); for a base without layers, gzip for
     /// OCI images and none for Docker ones.
-    public static func defaultCompression(for base: ImageRecord) -> LayerCompression {
-        let docker = MediaType.isDocker(base.manifest.mediaType ?? base.descriptor.mediaType)
-        guard let top = base.manifest.layers.last else { return docker ? .none : .gzip }
-        if let path = base.blobPaths[top.digest], let head = try? FileSource(path: path).readPrefix(6) {
+    public static func defaultCompression(for base: Image) -> LayerCompression {
+        let docker = base.isDockerFamily
+        guard let top = base.layers.last else { return docker ? .none : .gzip }
+        if let path = base.blobs.path(of: top.digest), let head = try? FileSource(path: path).readPrefix(6) {
             switch Compression.detect(head) {
             case .none: return .none
             case .zstd: return .zstd
@@ -119,7 +110,7 @@ public enum Commit {
     /// - Throws: `CommitError` for unreadable or unrepresentable changes,
     ///   `LayerError` for a base whose layers cannot be read; the staging
     ///   file is removed on error.
-    public static func buildLayer(from source: CommitSource, base: ImageRecord, staging: BlobStore,
+    public static func buildLayer(from source: CommitSource, base: Image, staging: BlobStore,
                                   options: Options = Options()) throws -> BuiltLayer {
         let compression = options.compression ?? defaultCompression(for: base)
         switch source {
@@ -141,7 +132,7 @@ public enum Commit {
     }
 
     /// The mutation that appends `layer` to `base` with `metadata`.
-    public static func mutation(of base: ImageRecord, adding layer: BuiltLayer, metadata: Metadata) throws -> ImageMutation {
+    public static func mutation(of base: Image, adding layer: BuiltLayer, metadata: Metadata) throws -> ImageMutation {
         var mutation = try ImageMutation(base: base)
         mutation.appendLayer(blob: layer.blob, compression: layer.compression, diffID: layer.diffID)
         mutation.editor.apply(metadata.changes)
@@ -151,40 +142,18 @@ public enum Commit {
         return mutation
     }
 
-    /// Builds the layer and the new image's config and manifest into
-    /// `staging` without touching any store.
-    public static func stage(_ base: ImageRecord, source: CommitSource, metadata: Metadata, options: Options = Options(),
-                             staging: BlobStore, names: [ImageReference] = []) throws -> Staged {
+    /// The new image: `base` plus the layer built from `source` (staged in
+    /// `staging`) and the config changes, named `names`.
+    /// - Throws: `CommitError`, `LayerError`; the staged layer is removed on error.
+    public static func mutate(_ base: Image, source: CommitSource, metadata: Metadata, options: Options = Options(),
+                              staging: BlobStore, names: [ImageReference] = []) throws -> MutatedImage {
         let layer = try buildLayer(from: source, base: base, staging: staging, options: options)
-        var json: [StagedBlob] = []
         do {
-            let mutation = try mutation(of: base, adding: layer, metadata: metadata)
-            let (record, staged) = try mutation.build(names: names) { bytes in
-                let s = try staging.stage(bytes: bytes)
-                json.append(s)
-                return s
-            }
-            return Staged(record: record, layer: layer, blobs: [layer.blob] + staged)
+            let image = try mutation(of: base, adding: layer, metadata: metadata).build(names: names)
+            return MutatedImage(image: image, staged: [layer.blob])
         } catch {
             layer.blob.discard()
-            json.forEach { $0.discard() }
             throw error
         }
-    }
-
-    /// Builds the new image and records it in `store` under `names`
-    /// (untagged without names). Base blobs that live outside the store
-    /// (an archive base) are copied in. On error nothing is left behind.
-    /// - Returns: the stored image and the layer made.
-    @discardableResult
-    public static func commit(_ base: ImageRecord, source: CommitSource, metadata: Metadata, options: Options = Options(),
-                              into store: ImageStore, names: [ImageReference] = []) throws -> (record: ImageRecord, layer: BuiltLayer) {
-        let lock = try store.ingestLock()
-        defer { lock.unlock() }
-        let layer = try buildLayer(from: source, base: base, staging: store.blobs, options: options)
-        defer { layer.blob.discard() }  // published by then, or not wanted
-        let mutation = try mutation(of: base, adding: layer, metadata: metadata)
-        let record = try mutation.commit(to: store, names: names, extraStaged: [layer.blob])
-        return (record, layer)
     }
 }

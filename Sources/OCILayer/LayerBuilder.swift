@@ -1,6 +1,6 @@
 import OCICore
 import OCIModel
-import OCIStore
+import OCIImage
 
 /// One member of a layer being built: a header, and for regular files
 /// where the data is read from (a `HostTree`).

@@ -1,6 +1,6 @@
 import OCICore
 import OCIModel
-import OCIArchive
+import OCIImage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,17 +18,17 @@ public struct LayerSource: Sendable, Equatable {
         self.name = name
     }
 
-    /// The layers of `record`, bottom first.
+    /// The layers of `image`, bottom first (its blobs must be on this machine).
     /// - Throws: `LayerError.unsupportedLayer` when a layer's media type is
-    ///   not a (possibly compressed) tar; `StoreError.blobMissing`.
-    public static func layers(of record: ImageRecord) throws -> [LayerSource] {
-        let descriptors = record.manifest.layers
+    ///   not a (possibly compressed) tar; `ImageError.blobMissing`.
+    public static func layers(of image: Image) throws -> [LayerSource] {
+        let descriptors = image.layers
         for (i, d) in descriptors.enumerated() where !d.mediaType.isEmpty && !MediaType.isTarLayer(d.mediaType) {
             throw LayerError.unsupportedLayer(layer: "layer \(i + 1)/\(descriptors.count) \(d.digest)", mediaType: d.mediaType)
         }
-        let paths = try record.layerPaths()
-        return paths.enumerated().map { i, p in
-            LayerSource(path: p, name: "layer \(i + 1)/\(paths.count) \(descriptors[i].digest)")
+        return try descriptors.enumerated().map { i, d in
+            guard let p = image.blobs.path(of: d.digest) else { throw ImageError.blobMissing(d.digest, source: image.blobs.sourceName) }
+            return LayerSource(path: p, name: "layer \(i + 1)/\(descriptors.count) \(d.digest)")
         }
     }
 

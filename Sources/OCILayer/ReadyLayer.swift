@@ -1,6 +1,6 @@
 import OCICore
 import OCIModel
-import OCIStore
+import OCIImage
 
 /// A layer tarball given ready-made (`commit --layer`, like `crane append`):
 /// checked to be a tar whose paths stay inside the root, then staged as

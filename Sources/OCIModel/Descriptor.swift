@@ -42,4 +42,6 @@ public enum AnnotationKey {
     public static let refName = "org.opencontainers.image.ref.name"
     /// The full image name containerd and Docker 25+ write.
     public static let containerdName = "io.containerd.image.name"
+    /// BuildKit's marker of attestation manifests in an index.
+    public static let dockerReferenceType = "vnd.docker.reference.type"
 }

@@ -25,8 +25,9 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 }
 
-/// An image index (image-spec image-index.md) or Docker manifest list.
-public struct ImageIndex: Codable, Sendable, Equatable {
+/// An image index document (image-spec image-index.md) or Docker manifest
+/// list. (The model of a multi-platform image built on it is `OCIImage.ImageIndex`.)
+public struct IndexManifest: Codable, Sendable, Equatable {
     public var schemaVersion: Int
     public var mediaType: String?
     public var manifests: [Descriptor]
@@ -51,8 +52,8 @@ public struct ImageIndex: Codable, Sendable, Equatable {
     }
 
     /// Parses an index document.
-    public static func parse(_ bytes: [UInt8], what: String) throws -> ImageIndex {
-        try CanonicalJSON.decode(ImageIndex.self, from: bytes, what: what)
+    public static func parse(_ bytes: [UInt8], what: String) throws -> IndexManifest {
+        try CanonicalJSON.decode(IndexManifest.self, from: bytes, what: what)
     }
 }
 
@@ -62,4 +63,10 @@ public struct MediaTypeProbe: Decodable {
     public var mediaType: String?
     public var manifests: [Descriptor]?
     public var config: Descriptor?
+
+    /// Does the document (listed with `listed` as its descriptor's media
+    /// type) look like an index rather than a manifest?
+    public func isIndex(listed: String?) -> Bool {
+        MediaType.isIndex(listed) || MediaType.isIndex(mediaType) || (manifests != nil && config == nil)
+    }
 }

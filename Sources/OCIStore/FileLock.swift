@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// An advisory `flock(2)` lock on a file, released on `unlock()` or deinit.
-public final class FileLock {
+public final class FileLock: @unchecked Sendable {
     private let fd: Int32
     private var held = false
 
@@ -18,6 +18,22 @@ public final class FileLock {
             close(fd)
             throw CoreError.io(context: "lock \(path)", errno: e)
         }
+        held = true
+    }
+
+    /// Takes the lock only if nobody holds it; nil otherwise.
+    public static func attempt(path: String, exclusive: Bool) -> FileLock? {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) == 0 else {
+            close(fd)
+            return nil
+        }
+        return FileLock(locked: fd)
+    }
+
+    private init(locked fd: Int32) {
+        self.fd = fd
         held = true
     }
 

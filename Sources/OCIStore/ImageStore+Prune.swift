@@ -1,5 +1,6 @@
 import OCICore
 import OCIModel
+import OCIImage
 
 extension ImageStore {
     /// What `prune` removed.
@@ -9,17 +10,24 @@ extension ImageStore {
         public var reclaimedBytes: Int64 = 0
     }
 
-    /// Digests reachable from `index.json` (manifests, configs, layers, and
-    /// children of nested indexes).
-    public func referencedDigests() throws -> Set<Digest> {
+    /// Digests reachable from `index`: every entry (per-platform ones too),
+    /// the originals of companions, and below them indexes, manifests,
+    /// configs and layers. Blobs that cannot be read are skipped (they are
+    /// `fsck`'s business).
+    func referencedDigests(_ index: IndexManifest) -> Set<Digest> {
         var seen = Set<Digest>()
-        var queue = try readIndex().manifests
-        while let d = queue.popLast() {
-            guard seen.insert(d.digest).inserted else { continue }
-            guard blobs.contains(d.digest), d.size < 16 << 20 || d.size == 0 else { continue }
-            guard let bytes = try? blobs.read(d.digest, limit: 16 << 20),
+        var queue: [Digest] = []
+        for d in index.manifests {
+            queue.append(d.digest)
+            if d.storedTarget.digest != d.digest { queue.append(d.storedTarget.digest) }
+        }
+        while let digest = queue.popLast() {
+            guard seen.insert(digest).inserted, let bytes = try? blobs.read(digest, limit: DocumentLimit.bytes),
                   let probe = try? CanonicalJSON.decode(MediaTypeProbe.self, from: bytes, what: "") else { continue }
-            if let m = probe.manifests { queue += m }
+            for m in probe.manifests ?? [] {
+                queue.append(m.digest)
+                if let o = m.annotations?[StoreAnnotation.originalDigest], let od = try? Digest(parsing: o) { queue.append(od) }
+            }
             if let c = probe.config {
                 seen.insert(c.digest)
                 if let man = try? Manifest.parse(bytes, what: "") { man.layers.forEach { seen.insert($0.digest) } }
@@ -28,17 +36,19 @@ extension ImageStore {
         return seen
     }
 
-    /// Removes blobs no image references and staging files no running load
-    /// owns. Waits for running loads (they hold the ingest lock shared).
+    /// Removes blobs no entry references and staging files of operations
+    /// that are no longer running (it waits for running ones: they hold a
+    /// lease). Changes nothing, and writes nothing, when there is nothing
+    /// to remove; does nothing where there is no store.
     public func prune() throws -> PruneReport {
-        try initialize()
+        guard exists else { return PruneReport() }
         let ingest = try FileLock(path: ingestLockPath, exclusive: true)
         defer { ingest.unlock() }
-        return try updateIndex { _ in
+        return try transaction { index in
             var report = PruneReport()
-            let keep = try referencedDigests()
+            let keep = referencedDigests(index)
             for d in try blobs.allDigests() where !keep.contains(d) {
-                let p = blobs.path(for: d)
+                let p = blobs.blobPath(d)
                 report.reclaimedBytes += (try? FS.size(p)) ?? 0
                 FS.removeFile(p)
                 report.removedBlobs.append(d)

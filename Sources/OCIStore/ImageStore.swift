@@ -1,121 +1,72 @@
 import Foundation
 import OCICore
 import OCIModel
+import OCIImage
 
 /// The local image store: an OCI image layout at `root` (`oci-layout`,
-/// `index.json`, `blobs/sha256/…`) that skopeo (`oci:ROOT:TAG`) and umoci
-/// read directly. Each tag is one descriptor in `index.json` carrying
-/// `io.containerd.image.name` (full name) and
-/// `org.opencontainers.image.ref.name` (the tag); images without a name
-/// keep a descriptor without those annotations.
+/// `index.json`, `blobs/sha256/…`) that skopeo (`oci:ROOT:NAME`) and umoci
+/// (`--image ROOT:NAME`) read as it is.
 ///
-/// Writers serialise on `ROOT/.ocitool-index.lock`; loads hold
-/// `ROOT/.ocitool-ingest.lock` shared while staging so that `prune` never
-/// removes a staging file in use.
+/// Each name is one descriptor in `index.json` with
+/// `io.containerd.image.name` and `org.opencontainers.image.ref.name` both
+/// the full reference (`docker.io/library/busybox:latest`), so two
+/// repositories with the same tag stay apart. What peers cannot read is
+/// given to them in a form they can (see `StoreAnnotation`): an image with
+/// Docker media types is listed through an OCI-typed companion manifest
+/// (same config and layers; the original manifest is kept and is what
+/// ocitool reads and writes, so digests survive round trips), and each
+/// platform of a multi-platform image is listed once more as
+/// `NAME@os-arch[-variant]`, for umoci, which cannot read indexes.
+///
+/// Concurrency: every change of `index.json` happens in a `transaction`
+/// under `ROOT/.ocitool-index.lock`, which re-reads the index, resolves
+/// what it needs, and writes only when something changed. Operations that
+/// stage blobs or read images hold a `StoreLease` (`ROOT/.ocitool-ingest.lock`
+/// shared) from start to end, so `prune` (exclusive) never removes a blob
+/// or staging file in use. A crash at any instant leaves the previous
+/// `index.json` valid and no name pointing at a missing blob.
 public final class ImageStore: Sendable {
     public let root: String
     public let blobs: BlobStore
 
-    /// - Parameter durable: fsync staged blobs (see `BlobStore.durable`).
+    /// - Parameter durable: fsync staged blobs (off only for throw-away stores in tests).
     public init(root: String, durable: Bool = true) {
         self.root = root
-        blobs = BlobStore(root: root, durable: durable)
+        blobs = BlobStore(root: root, durable: durable, label: "the store")
     }
 
     var indexPath: String { root + "/index.json" }
+    var layoutPath: String { root + "/oci-layout" }
     var indexLockPath: String { root + "/.ocitool-index.lock" }
     var ingestLockPath: String { root + "/.ocitool-ingest.lock" }
 
-    /// Creates the layout files if missing.
-    public func initialize() throws {
+    /// Is there a store at `root` (an `index.json`)?
+    public var exists: Bool { FS.exists(indexPath) }
+
+    /// Reads `index.json`: an empty index when there is no store yet.
+    /// - Throws: `StoreError.unusable` when it cannot be read or parsed.
+    public func readIndex() throws -> IndexManifest {
+        guard FS.exists(indexPath) else {
+            if FS.exists(root) && !FS.isDirectory(root) { throw StoreError.unusable(root: root, reason: "is not a directory") }
+            return IndexManifest(manifests: [])
+        }
+        do {
+            return try IndexManifest.parse(FS.readFile(indexPath, limit: DocumentLimit.bytes), what: indexPath)
+        } catch {
+            throw StoreError.unusable(root: root, reason: "\(error)")
+        }
+    }
+
+    /// Creates `oci-layout` and the blob directory if missing (called with
+    /// the index lock held, just before the first `index.json` is written).
+    func initializeLayout() throws {
         try FS.makeDirectories(blobs.blobsDirectory)
-        let layout = root + "/oci-layout"
-        if !FS.exists(layout) {
-            try FS.writeAtomically(layout, bytes: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
-        }
-        if !FS.exists(indexPath) {
-            let lock = try FileLock(path: indexLockPath, exclusive: true)
-            defer { lock.unlock() }
-            if !FS.exists(indexPath) {
-                try FS.writeAtomically(indexPath, bytes: CanonicalJSON.encode(ImageIndex(manifests: [])))
-            }
+        if !FS.exists(layoutPath) {
+            try FS.writeAtomically(layoutPath, bytes: Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
         }
     }
 
-    /// A shared lock held while staging blobs (blocks `prune`).
-    public func ingestLock() throws -> FileLock {
-        try initialize()
-        return try FileLock(path: ingestLockPath, exclusive: false)
-    }
-
-    /// Reads `index.json` (an empty index when the store is new).
-    public func readIndex() throws -> ImageIndex {
-        guard FS.exists(indexPath) else { return ImageIndex(manifests: []) }
-        return try ImageIndex.parse(FS.readFile(indexPath), what: indexPath)
-    }
-
-    /// Runs `body` on the index under the writer lock and saves the result
-    /// atomically.
-    public func updateIndex<T>(_ body: (inout ImageIndex) throws -> T) throws -> T {
-        try initialize()
-        let lock = try FileLock(path: indexLockPath, exclusive: true)
-        defer { lock.unlock() }
-        var index = try readIndex()
-        let result = try body(&index)
-        index.manifests.sort(by: ImageStore.entryOrder)
-        try FS.writeAtomically(indexPath, bytes: CanonicalJSON.encode(index))
-        return result
-    }
-
-    static func entryOrder(_ a: Descriptor, _ b: Descriptor) -> Bool {
-        let na = a.annotations?[AnnotationKey.containerdName] ?? ""
-        let nb = b.annotations?[AnnotationKey.containerdName] ?? ""
-        if na != nb { return na < nb }
-        return a.digest < b.digest
-    }
-
-    /// Publishes staged blobs and records images in one locked step, so the
-    /// index never names a missing blob.
-    /// - Parameters:
-    ///   - staged: blobs to move into `blobs/`.
-    ///   - images: each image manifest descriptor with the names to give it.
-    public func commit(staged: [StagedBlob], images: [(manifest: Descriptor, names: [ImageReference])]) throws {
-        try updateIndex { index in
-            try blobs.publish(staged)
-            for image in images {
-                for d in [image.manifest.digest] where !blobs.contains(d) {
-                    throw StoreError.blobMissing(d)
-                }
-                if image.names.isEmpty {
-                    if !index.manifests.contains(where: { $0.digest == image.manifest.digest }) {
-                        var d = image.manifest
-                        d.annotations = nil
-                        index.manifests.append(d)
-                    }
-                } else {
-                    for name in image.names { ImageStore.setTag(name, to: image.manifest, in: &index) }
-                }
-            }
-        }
-    }
-
-    /// Points `name` at `manifest` (moving it from another image, which then
-    /// stays as an untagged entry if nothing else names it, like docker).
-    static func setTag(_ name: ImageReference, to manifest: Descriptor, in index: inout ImageIndex) {
-        let full = name.description
-        if let old = index.manifests.firstIndex(where: { $0.annotations?[AnnotationKey.containerdName] == full }) {
-            var previous = index.manifests.remove(at: old)
-            if previous.digest != manifest.digest && !index.manifests.contains(where: { $0.digest == previous.digest }) {
-                previous.annotations = nil
-                index.manifests.append(previous)
-            }
-        }
-        var d = Descriptor(mediaType: manifest.mediaType, digest: manifest.digest, size: manifest.size, platform: manifest.platform)
-        var ann: [String: String] = [AnnotationKey.containerdName: full]
-        if let tag = name.tag { ann[AnnotationKey.refName] = tag }
-        d.annotations = ann
-        index.manifests.append(d)
-        // Drop the bare (untagged) entry of the same image, now that it has a name.
-        index.manifests.removeAll { $0.digest == manifest.digest && $0.annotations == nil }
-    }
+    /// Takes a lease on the store for an operation that stages blobs or
+    /// reads images: `prune` waits until it is released.
+    public func lease() throws -> StoreLease { try StoreLease(store: self) }
 }

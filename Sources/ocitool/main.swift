@@ -1,3 +1,3 @@
 import OCICommands
 
-OCIToolCommand.main()
+OCIToolMain.main()

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import OCICore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A mistake in how a verb was used, found while it runs (a bad `--format`
+/// template, a terminal where an archive stream was expected): one line,
+/// exit status 64, no usage text.
+struct UsageError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// The one place that turns errors into messages and exit statuses, for
+/// every verb: command-line mistakes found while parsing print the
+/// argument parser's message and usage and exit 64; `UsageError` and
+/// `ValidationError` thrown while running exit 64 with one line; every other
+/// error prints `Error: <one line>` and exits 1; an interrupt exits 128 +
+/// the signal (130 for SIGINT) after `Cleanup` removed temporary files.
+public enum OCIToolMain {
+    /// Exit statuses.
+    public enum Status {
+        public static let runtime: Int32 = 1
+        public static let usage: Int32 = 64
+        public static let interrupted: Int32 = 130
+    }
+
+    /// Parses the command line, runs the verb, exits.
+    public static func main(_ arguments: [String]? = nil) -> Never {
+        Cleanup.installSignalHandlers()
+        var command: ParsableCommand
+        do {
+            command = try OCIToolCommand.parseAsRoot(arguments)
+        } catch {
+            let code = OCIToolCommand.exitCode(for: error).rawValue
+            let message = OCIToolCommand.fullMessage(for: error)
+            if !message.isEmpty {
+                if code == 0 { Console.out(message) } else { Console.err(message) }
+            }
+            exit(code == 0 ? 0 : (code == EXIT_FAILURE ? Status.usage : code))
+        }
+        do {
+            try command.run()
+            exit(0)
+        } catch {
+            exit(render(error))
+        }
+    }
+
+    /// Prints `error` (one line on stderr) and returns the exit status.
+    static func render(_ error: Error) -> Int32 {
+        switch error {
+        case let e as ExitCode:
+            return e.rawValue
+        case let e as UsageError:
+            Console.err("Error: \(e.description)")
+            return Status.usage
+        case let e as ValidationError:
+            Console.err("Error: \(e.message)")
+            return Status.usage
+        case is CleanExit:
+            return 0
+        default:
+            Console.err("Error: \(oneLine(error))")
+            return Status.runtime
+        }
+    }
+
+    /// The error's description on one line.
+    static func oneLine(_ error: Error) -> String {
+        let text = (error as? CustomStringConvertible)?.description ?? "\(error)"
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}

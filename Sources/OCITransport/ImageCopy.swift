@@ -1,0 +1,165 @@
+import Foundation
+import OCICore
+import OCIModel
+import OCIImage
+import OCIArchive
+
+/// The one copy engine (containers/image's `copy.Image(dest, src)`):
+/// source → platform selection → fetch what is not on this machine →
+/// optional per-layer re-encoding → optional mutation → destination.
+/// `load`, `save`, `convert`, `commit`, `squash`, `config` and `copy` are
+/// thin verbs over it.
+///
+/// Blobs are staged once: in the destination's staging area when it has
+/// one (the store's ingest, so accepting them costs a rename), else in a
+/// private spool under `tmpdir`, removed at the end, on error and on an
+/// interrupt. Nothing reaches the destination before every image has been
+/// verified and checked against what the destination can hold.
+public enum ImageCopy {
+    /// How to copy.
+    public struct Options: @unchecked Sendable {
+        /// Which platforms of multi-platform images to keep.
+        public var platforms: PlatformChoice = .one(nil)
+        /// Re-encode layers (`--compress`); nil keeps each as it is.
+        public var recode: RecodePlan?
+        /// Where the private spool goes (default `$TMPDIR`, else /tmp).
+        public var tmpdir: String?
+        /// Progress events (start, tasks, blobs, images, warnings).
+        public var progress: ProgressScope?
+        /// A change made to each image before it is written (commit, squash,
+        /// config): gets the image (its layers on this machine) and the
+        /// staging area for new blobs.
+        public var mutate: ((Image, BlobStore) throws -> MutatedImage)?
+        /// Names of the operation for `start` events.
+        public var operation = "copy"
+
+        public init() {}
+    }
+
+    /// What a copy did.
+    public struct Report: Sendable {
+        /// Every image written (children of indexes included).
+        public var images: [ImageReport]
+        /// What the source held, after selection and changes (as written).
+        public var entries: [ImageEntry]
+        public var warnings: [String]
+        /// Bytes read from the source as stored.
+        public var bytesIn: Int64
+        /// Bytes written (the archive, or new blobs in a store).
+        public var bytesOut: Int64
+        /// Layers re-encoded.
+        public var recodedLayers: Int
+        public var seconds: Double
+    }
+
+    /// Copies what `source` holds to `destination`; closes both.
+    /// - Throws: the source's, the transformations' or the destination's
+    ///   errors; nothing is left in the destination then.
+    @discardableResult
+    public static func copy(from source: ImageSource, to destination: ImageDestination, options: Options = Options()) throws -> Report {
+        let started = Date()
+        defer {
+            source.close()
+            destination.close()
+        }
+        var spool: (path: String, token: Cleanup.Token)?
+        defer {
+            if let spool {
+                FS.removeTree(spool.path)
+                Cleanup.unregister(spool.token)
+            }
+        }
+        let staging: BlobStore
+        if let s = destination.staging {
+            staging = s
+        } else {
+            let base = options.tmpdir ?? Self.defaultTmpdir
+            let dir = "\(base)/ocitool-spool-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+            try FS.makeDirectories(dir, mode: 0o700)
+            spool = (dir, Cleanup.register(dir))
+            staging = BlobStore(root: dir, durable: false, label: "the spool")
+        }
+        let progress = options.progress
+        progress?.start(operation: options.operation, source: source.description, destination: destination.description,
+                        totalBytes: (source as? ArchiveSource)?.fileSize)
+
+        // 1. Read (a streamed archive is staged, verified and, with --compress, re-encoded on the way).
+        let contents = try source.read(ReadContext(staging: staging, existing: destination.existing,
+                                                   recoding: options.recode, progress: progress))
+        var warnings = contents.warnings
+        // 2. Platforms.
+        var entries = try options.platforms.apply(to: contents.entries, source: source.description, warnings: &warnings)
+        warnings.forEach { progress?.warning($0) }
+        // 3. Blobs that are not on this machine (a registry) are fetched into staging.
+        var fetched: [StagedBlob] = []
+        defer { fetched.forEach { $0.discard() } }  // adopted ones are gone by then
+        entries = try entries.map { try materialize($0, into: staging, fetched: &fetched, progress: progress) }
+        // 4. Layers in another compression are re-encoded.
+        var recoder: LayerRecoder?
+        defer { recoder?.discard() }
+        if let plan = options.recode {
+            let r = LayerRecoder(plan: plan, staging: staging, precomputed: contents.recoded)
+            recoder = r
+            entries = try entries.map { try r.recode($0) }
+        }
+        // 5. Changes (commit, squash, config).
+        var made: [StagedBlob] = []
+        defer { made.forEach { $0.discard() } }  // adopted ones are gone by then
+        if let mutate = options.mutate {
+            entries = try entries.map { entry in
+                guard case let .image(image) = entry else {
+                    throw ImageError.invalid(entry.displayName, "a multi-platform image cannot be changed as a whole; choose one platform with --platform")
+                }
+                let m = try mutate(image, staging)
+                made += m.staged
+                return .image(m.image)
+            }
+        }
+        // 6. Check everything, then write.
+        try destination.check(entries)
+        if let archive = destination as? ArchiveDestination, let spool {
+            // Blobs spooled by this copy were hashed as they were written.
+            var hashed = Set<Digest>()
+            for image in entries.flatMap(\.images) {
+                for l in image.layers where image.blobs.path(of: l.digest)?.hasPrefix(spool.path + "/") == true { hashed.insert(l.digest) }
+            }
+            archive.hashedBlobs = hashed
+        }
+        let written = try destination.write(entries, progress: progress)
+        return Report(images: written.images, entries: entries, warnings: warnings, bytesIn: contents.bytesRead,
+                      bytesOut: written.bytes, recodedLayers: recoder?.recodedLayers.count ?? 0,
+                      seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The entry with every layer blob on this machine: blobs a source can
+    /// only stream are copied into `staging` (digests and sizes checked).
+    static func materialize(_ entry: ImageEntry, into staging: BlobStore, fetched: inout [StagedBlob],
+                            progress: ProgressScope?) throws -> ImageEntry {
+        var staged: [StagedBlob] = []
+        defer { fetched += staged }
+        func local(_ image: Image) throws -> Image {
+            var files: [Digest: String] = [:]
+            for layer in image.layers where image.blobs.path(of: layer.digest) == nil && files[layer.digest] == nil {
+                if MediaType.isNondistributable(layer.mediaType) && !image.blobs.contains(layer.digest) { continue }
+                let task = progress?.task(id: layer.digest.description, label: layer.digest.shortID, phase: "fetch", total: layer.size)
+                let s = try staging.stage(copyOf: layer, from: image.blobs, progress: task?.bytes)
+                task?.finish()
+                staged.append(s)
+                files[layer.digest] = s.path
+            }
+            guard !files.isEmpty else { return image }
+            return image.reading(from: BlobMap(sourceName: image.blobs.sourceName, files: files, fallback: image.blobs))
+        }
+        switch entry {
+        case let .image(i): return .image(try local(i))
+        case let .index(x): return .index(try x.mapping(local))
+        }
+    }
+
+    /// `$TMPDIR`, else /tmp.
+    public static var defaultTmpdir: String {
+        let t = ProcessInfo.processInfo.environment["TMPDIR"] ?? ""
+        guard !t.isEmpty else { return "/tmp" }
+        return t.count > 1 && t.hasSuffix("/") ? String(t.dropLast()) : t
+    }
+}
