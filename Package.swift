@@ -42,12 +42,13 @@ let package = Package(
         ]),
         .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),
 
-        .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"], path: "Tests/OCITestSupport"),
+        .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive", "OCILayer", "OCITransport"],
+                path: "Tests/OCITestSupport"),
         .testTarget(name: "OCICoreTests", dependencies: ["OCICore", "OCITestSupport"]),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel", "OCITestSupport"]),
-        .testTarget(name: "OCIStoreTests", dependencies: ["OCIStore", "OCIArchive", "OCITestSupport"]),
-        .testTarget(name: "OCIArchiveTests", dependencies: ["OCIArchive", "OCIStore", "OCITestSupport"]),
-        .testTarget(name: "OCILayerTests", dependencies: ["OCILayer", "OCIArchive", "OCIStore", "OCITestSupport"]),
+        .testTarget(name: "OCIStoreTests", dependencies: ["OCIImage", "OCIStore", "OCIArchive", "OCITransport", "OCITestSupport"]),
+        .testTarget(name: "OCIArchiveTests", dependencies: ["OCIImage", "OCIArchive", "OCIStore", "OCITransport", "OCITestSupport"]),
+        .testTarget(name: "OCILayerTests", dependencies: ["OCIImage", "OCILayer", "OCIArchive", "OCIStore", "OCITransport", "OCITestSupport"]),
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -78,7 +78,7 @@ struct ConfigCommand: ParsableCommand {
             let reader = try ImageReader(source, context: context)
             defer { reader.close() }
             let image = try reader.image(platform: try platformOption.parsed())
-            FileHandle.standardOutput.write(Data(image.config.bytes))
+            Console.outRaw(image.config.bytes)
             return
         }
         let names = try name.map { [try ImageReference(parsing: $0)] } ?? []

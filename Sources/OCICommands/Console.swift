@@ -5,12 +5,31 @@ import Glibc
 
 /// Writing to stdout and stderr; stdout carries data only.
 enum Console {
-    static func out(_ s: String) {
-        FileHandle.standardOutput.write(Data((s + "\n").utf8))
-    }
+    static func out(_ s: String) { write(Array((s + "\n").utf8), to: 1) }
 
-    static func err(_ s: String) {
-        FileHandle.standardError.write(Data((s + "\n").utf8))
+    static func err(_ s: String) { write(Array((s + "\n").utf8), to: 2) }
+
+    /// Writes raw bytes to stdout (a document printed as stored).
+    static func outRaw(_ bytes: [UInt8]) { write(bytes, to: 1) }
+
+    /// Writes everything, retrying short writes. A reader that went away
+    /// (EPIPE) ends the process as SIGPIPE would, with status 141 and no
+    /// message; other errors are ignored on stderr and end the process
+    /// with status 1 on stdout.
+    private static func write(_ bytes: [UInt8], to fd: Int32) {
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.write(fd, base + off, raw.count - off)
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                if fd == 2 { return }
+                _exit(errno == EPIPE ? 128 + SIGPIPE : 1)
+            }
+            off += n
+        }
     }
 
     static var stderrIsTerminal: Bool { isatty(2) == 1 }

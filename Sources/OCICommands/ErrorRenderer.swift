@@ -70,7 +70,7 @@ public enum OCIToolMain {
 
     /// The error's description on one line.
     static func oneLine(_ error: Error) -> String {
-        let text = (error as? CustomStringConvertible)?.description ?? "\(error)"
+        let text = "\(error)"
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

@@ -34,22 +34,21 @@ struct LoadCommand: ParsableCommand {
 
     func run() throws {
         let given = input ?? path
-        let reference = try given.map { try TransportReference.source($0) } ?? .archive(path: nil, format: .auto, detail: nil)
-        if case .store = reference { throw UsageError("\(given ?? ""): no such file or directory") }
-        try Streams.checkInput(reference)
-        let platform = try platformOption.parsed()
-        let context = try storeOptions.context()
         let renderer = progressOptions.makeRenderer()
         defer { renderer.close() }
         let progress = renderer.scope(job: given ?? "stdin")
         let report = try progressOptions.run(progress) { () -> ImageCopy.Report in
+            let reference = try given.map { try TransportReference.source($0) } ?? .archive(path: nil, format: .auto, detail: nil)
+            if case .store = reference { throw UsageError("\(given ?? ""): no such file or directory") }
+            try Streams.checkInput(reference)
+            let platform = try platformOption.parsed()
+            let context = try storeOptions.context()
             var options = ImageCopy.Options()
             options.operation = "load"
             options.platforms = platform.map { .one($0) } ?? .all
             options.progress = progress
             let report = try ImageCopy.copy(from: try reference.openSource(context), to: try StoreDestination(store: context.store),
                                             options: options)
-            report.images.forEach(progress.image)
             progress.done(report.done(destination: context.store.root))
             return report
         }

@@ -9,7 +9,8 @@ public struct OCIToolCommand: ParsableCommand {
             LoadCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self,
             TagCommand.self, RmiCommand.self, PruneCommand.self, MembersCommand.self, ConfigCommand.self,
             UnpackCommand.self, ExportCommand.self, SquashCommand.self, DiffCommand.self,
-            SaveCommand.self, CommitCommand.self, ConvertCommand.self,
+            SaveCommand.self, CommitCommand.self, ConvertCommand.self, CopyCommand.self,
+            ManifestCommand.self, DigestCommand.self, ValidateCommand.self, LsCommand.self, CatCommand.self, FsckCommand.self,
         ])
     public init() {}
 }

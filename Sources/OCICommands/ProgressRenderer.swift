@@ -68,7 +68,7 @@ struct ProgressOptions: ParsableArguments {
         } catch {
             if effectiveMode == .json {
                 scope.error(Self.message(error))
-                throw ExitCode.failure
+                throw error is UsageError || error is ValidationError ? ExitCode(OCIToolMain.Status.usage) : ExitCode.failure
             }
             (scope.reporter as? ProgressRenderer)?.close()
             throw error
@@ -78,7 +78,7 @@ struct ProgressOptions: ParsableArguments {
     /// One line for an error (ValidationError included).
     static func message(_ error: Error) -> String {
         if let v = error as? ValidationError { return v.message }
-        return "\(error)"
+        return OCIToolMain.oneLine(error)
     }
 }
 

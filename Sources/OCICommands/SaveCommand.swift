@@ -51,6 +51,13 @@ struct SaveCommand: ParsableCommand {
     }
 
     func run() throws {
+        let renderer = progressOptions.makeRenderer()
+        defer { renderer.close() }
+        let progress = renderer.scope(job: from ?? refs.joined(separator: " "))
+        try progressOptions.run(progress) { try save(progress) }
+    }
+
+    private func save(_ progress: ProgressScope) throws {
         let destination: TransportReference = output.map { $0 == "-" ? .archive(path: nil, format: .auto, detail: nil) : .archive(path: $0, format: .auto, detail: nil) }
             ?? .archive(path: nil, format: .auto, detail: nil)
         try Streams.checkOutput(destination)
@@ -64,19 +71,14 @@ struct SaveCommand: ParsableCommand {
         } else {
             source = StoreSource(store: context.store, selection: .select(refs))
         }
-        let renderer = progressOptions.makeRenderer()
-        defer { renderer.close() }
-        let progress = renderer.scope(job: from ?? refs.joined(separator: " "))
-        try progressOptions.run(progress) {
-            var options = ImageCopy.Options()
-            options.operation = "save"
-            options.platforms = try platformOption.parsed().map { .one($0) } ?? .all
-            options.recode = compress.target.map { RecodePlan(target: $0) }
-            options.tmpdir = tmpdir
-            options.progress = progress
-            let report = try ImageCopy.copy(from: source, to: try destination.openDestination(context), options: options)
-            progress.done(report.done(destination: output ?? "stdout"))
-        }
+        var options = ImageCopy.Options()
+        options.operation = "save"
+        options.platforms = try platformOption.parsed().map { .one($0) } ?? .all
+        options.recode = compress.target.map { RecodePlan(target: $0) }
+        options.tmpdir = tmpdir
+        options.progress = progress
+        let report = try ImageCopy.copy(from: source, to: try destination.openDestination(context), options: options)
+        progress.done(report.done(destination: output ?? "stdout"))
     }
 }
 

@@ -15,6 +15,47 @@ import Foundation
 /// let results = try pending.map { try $0.wait() }
 /// ```
 package final class WorkerPool: @unchecked Sendable {
+    private let core: PoolCore
+
+    /// - Parameters:
+    ///   - threads: workers at most (0: one per core); started as jobs arrive.
+    ///   - maxQueued: `submit` waits while this many jobs wait for a worker.
+    package init(threads: Int = 0, maxQueued: Int = .max, name: String, stackSize: Int = 1 << 20) {
+        core = PoolCore(threads: threads, maxQueued: maxQueued, name: name, stackSize: stackSize)
+    }
+
+    /// Dropping the pool drops its queued jobs and joins its threads.
+    deinit { core.close(cancelQueued: true) }
+
+    /// The number of workers this pool may run.
+    package var threadLimit: Int { core.threadLimit }
+
+    /// Queues `job`; returns the handle its result (or error) arrives in.
+    /// After `cancel()` or `close()`, the job does not run and its handle
+    /// throws `CancellationError`. Waits while `maxQueued` jobs wait.
+    @discardableResult
+    package func submit<T>(priority: Int64 = 0, _ job: @escaping @Sendable () throws -> T) -> Pending<T> {
+        core.submit(priority: priority, job)
+    }
+
+    /// Drops the jobs not started yet (their handles throw `CancellationError`);
+    /// running jobs finish. Jobs can poll `isCancelled` to stop early.
+    package func cancel() { core.cancel() }
+
+    /// Has `cancel()` been called?
+    package var isCancelled: Bool { core.isCancelled }
+
+    /// Runs the queued jobs (or, with `cancelQueued`, drops them), waits for
+    /// running ones and for every worker thread to exit. Idempotent.
+    package func close(cancelQueued: Bool = false) { core.close(cancelQueued: cancelQueued) }
+
+    /// Waits until no job is queued or running (the pool stays open).
+    package func waitIdle() { core.waitIdle() }
+}
+
+/// The state the worker threads share; they hold this, not the pool, so
+/// dropping the last reference to a pool stops them.
+private final class PoolCore: @unchecked Sendable {
     private let cond = NSCondition()
     private var queue: [(priority: Int64, sequence: UInt64, run: () -> Void, drop: () -> Void)] = []
     private var sequence: UInt64 = 0
@@ -28,26 +69,20 @@ package final class WorkerPool: @unchecked Sendable {
     private let name: String
     private let stackSize: Int
 
-    /// - Parameters:
-    ///   - threads: workers at most (0: one per core); started as jobs arrive.
-    ///   - maxQueued: `submit` waits while this many jobs wait for a worker.
-    package init(threads: Int = 0, maxQueued: Int = .max, name: String, stackSize: Int = 1 << 20) {
+    init(threads: Int, maxQueued: Int, name: String, stackSize: Int) {
         maxThreads = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
         self.maxQueued = max(1, maxQueued)
         self.name = name
         self.stackSize = stackSize
     }
 
-    deinit { close(cancelQueued: true) }
-
     /// The number of workers this pool may run.
-    package var threadLimit: Int { maxThreads }
+    var threadLimit: Int { maxThreads }
 
     /// Queues `job`; returns the handle its result (or error) arrives in.
     /// After `cancel()` or `close()`, the job does not run and its handle
     /// throws `CancellationError`.
-    @discardableResult
-    package func submit<T>(priority: Int64 = 0, _ job: @escaping @Sendable () throws -> T) -> Pending<T> {
+    func submit<T>(priority: Int64 = 0, _ job: @escaping @Sendable () throws -> T) -> Pending<T> {
         let pending = Pending<T>()
         cond.lock()
         defer { cond.unlock() }
@@ -65,7 +100,7 @@ package final class WorkerPool: @unchecked Sendable {
 
     /// Drops the jobs not started yet (their handles throw `CancellationError`);
     /// running jobs finish. Jobs can poll `isCancelled` to stop early.
-    package func cancel() {
+    func cancel() {
         let dropped: [() -> Void] = cond.withLock {
             cancelled = true
             defer { queue.removeAll() }
@@ -76,11 +111,11 @@ package final class WorkerPool: @unchecked Sendable {
     }
 
     /// Has `cancel()` been called?
-    package var isCancelled: Bool { cond.withLock { cancelled } }
+    var isCancelled: Bool { cond.withLock { cancelled } }
 
     /// Runs the queued jobs (or, with `cancelQueued`, drops them), waits
     /// for running ones and for every worker thread to exit. Idempotent.
-    package func close(cancelQueued: Bool = false) {
+    func close(cancelQueued: Bool = false) {
         if cancelQueued { cancel() }
         cond.lock()
         closing = true
@@ -90,7 +125,7 @@ package final class WorkerPool: @unchecked Sendable {
     }
 
     /// Waits until no job is queued or running (the pool stays open).
-    package func waitIdle() {
+    func waitIdle() {
         cond.lock()
         while !queue.isEmpty || running > 0 { cond.wait() }
         cond.unlock()

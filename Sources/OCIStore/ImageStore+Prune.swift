@@ -36,6 +36,9 @@ extension ImageStore {
         return seen
     }
 
+    /// Digests reachable from the store's `index.json`.
+    package func referencedDigests() throws -> Set<Digest> { referencedDigests(try readIndex()) }
+
     /// Removes blobs no entry references and staging files of operations
     /// that are no longer running (it waits for running ones: they hold a
     /// lease). Changes nothing, and writes nothing, when there is nothing

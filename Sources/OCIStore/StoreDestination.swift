@@ -57,6 +57,7 @@ public final class StoreDestination: ImageDestination {
             }
         }
         let reports = entries.flatMap { entry in (names.map { entry.named($0) } ?? entry).reports }
+        reports.forEach { progress?.image($0) }
         return WriteReport(images: reports, bytes: plan.newBytes, blobs: plan.newBlobs)
     }
 

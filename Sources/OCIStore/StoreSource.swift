@@ -31,16 +31,15 @@ public final class StoreSource: ImageSource {
         if store.exists && lease == nil { lease = try store.lease() }
         let all = try store.entries()
         let entries: [ImageEntry]
-        do {
-            switch selection {
-            case .all: entries = all
-            case let .resolve(refs): entries = try refs.map { try ImageSelector.resolve($0, in: all, source: "the store") }
-            case let .select(refs): entries = try ImageSelector.select(refs, from: all, source: "the store")
+        switch selection {
+        case .all: entries = all
+        case let .resolve(refs):
+            entries = try refs.map { ref in
+                do { return try ImageSelector.resolve(ref, in: all, source: "the store") } catch ImageError.notFound {
+                    throw StoreError.notFound(ref)
+                }
             }
-        } catch let ImageError.notFound(r, _) {
-            throw StoreError.notFound(r)
-        } catch let ImageError.ambiguous(r, ids) {
-            throw StoreError.ambiguous(r, ids)
+        case let .select(refs): entries = try ImageSelector.select(refs, from: all, source: "the store")
         }
         return SourceContents(entries: entries)
     }

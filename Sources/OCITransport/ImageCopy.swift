@@ -93,14 +93,24 @@ public enum ImageCopy {
         // 3. Blobs that are not on this machine (a registry) are fetched into staging.
         var fetched: [StagedBlob] = []
         defer { fetched.forEach { $0.discard() } }  // adopted ones are gone by then
-        entries = try entries.map { try materialize($0, into: staging, fetched: &fetched, progress: progress) }
+        let recodedAlready = options.recode == nil ? [] : Set(contents.recoded.keys)
+        entries = try entries.map { try materialize($0, into: staging, fetched: &fetched, skipping: recodedAlready, progress: progress) }
         // 4. Layers in another compression are re-encoded.
         var recoder: LayerRecoder?
         defer { recoder?.discard() }
         if let plan = options.recode {
             let r = LayerRecoder(plan: plan, staging: staging, precomputed: contents.recoded)
             recoder = r
-            entries = try entries.map { try r.recode($0) }
+            entries = try entries.map { entry in
+                let recoded = try r.recode(entry)
+                if case let .index(before) = entry, case let .index(after) = recoded, after.absent.count > before.absent.count {
+                    let gone = after.absent.dropFirst(before.absent.count).map(\.label)
+                    let message = "\(after.displayName): left out of the index (they name manifests that re-encoding changed): \(gone.joined(separator: ", "))"
+                    warnings.append(message)
+                    progress?.warning(message)
+                }
+                return recoded
+            }
         }
         // 5. Changes (commit, squash, config).
         var made: [StagedBlob] = []
@@ -133,13 +143,15 @@ public enum ImageCopy {
 
     /// The entry with every layer blob on this machine: blobs a source can
     /// only stream are copied into `staging` (digests and sizes checked).
+    /// - Parameter skipping: layers a source already re-encoded (the new blob is used).
     static func materialize(_ entry: ImageEntry, into staging: BlobStore, fetched: inout [StagedBlob],
-                            progress: ProgressScope?) throws -> ImageEntry {
+                            skipping: Set<Digest> = [], progress: ProgressScope?) throws -> ImageEntry {
         var staged: [StagedBlob] = []
         defer { fetched += staged }
         func local(_ image: Image) throws -> Image {
             var files: [Digest: String] = [:]
-            for layer in image.layers where image.blobs.path(of: layer.digest) == nil && files[layer.digest] == nil {
+            for layer in image.layers where image.blobs.path(of: layer.digest) == nil && files[layer.digest] == nil
+                && !skipping.contains(layer.digest) {
                 if MediaType.isNondistributable(layer.mediaType) && !image.blobs.contains(layer.digest) { continue }
                 let task = progress?.task(id: layer.digest.description, label: layer.digest.shortID, phase: "fetch", total: layer.size)
                 let s = try staging.stage(copyOf: layer, from: image.blobs, progress: task?.bytes)

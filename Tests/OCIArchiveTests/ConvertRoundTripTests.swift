@@ -4,6 +4,8 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
+import OCITransport
 import OCITestSupport
 
 /// `Converter` over every TestImages archive: input → oci → docker with
@@ -25,14 +27,11 @@ struct ConvertRoundTripTests {
     }
 
     static func convert(_ input: String, to output: String, _ flavour: ArchiveWriter.Flavour, _ compress: LayerCompression?,
-                        tmp: TempDir) throws -> Converter.Summary {
-        var o = Converter.Options()
-        o.flavour = flavour
-        o.compress = compress
+                        tmp: TempDir) throws -> ImageCopy.Report {
+        var o = ImageCopy.Options()
+        o.recode = compress.map { RecodePlan(target: $0, threads: 2, workers: 2) }
         o.tmpdir = tmp.path
-        o.threads = 2
-        let sink = try FileSink(creating: output)
-        return try Converter.convert(input: input, to: sink, outputName: output, options: o)
+        return try ImageCopy.copy(from: ArchiveSource(.path(input)), to: ArchiveDestination(.path(output), flavour: flavour), options: o)
     }
 
     /// (config digest, diff_ids) of every image of an archive, by the oracle.
@@ -61,7 +60,7 @@ struct ConvertRoundTripTests {
                 #expect(try ArchiveOracle.compression(ofFile: x1.blobPath(l.digest)) == c.rawValue)
             }
         }
-        #expect(s1.images == x1.images.count)
+        #expect(s1.images.count == x1.images.count)
         try Self.skopeoAccepts(oci, x1, docker: false, tmp: tmp)
 
         // 2. → docker. zstd layers cannot go into a docker archive: refused
@@ -70,7 +69,7 @@ struct ConvertRoundTripTests {
         let zstdLayers = target == .zstd || (target == .keep && inputHasZstd)
         if zstdLayers {
             #expect(throws: ArchiveWriteError.self) { try Self.convert(oci, to: docker, .docker, target.compress, tmp: tmp) }
-            #expect(try FS.size(docker) == 0, "nothing written before the refusal")
+            #expect(!FS.exists(docker), "nothing written before the refusal")
         }
         _ = try Self.convert(oci, to: docker, .docker, zstdLayers ? .gzip : target.compress, tmp: tmp)
         let x2 = try ArchiveOracle.extract(docker, into: tmp.file("x2"))

@@ -4,6 +4,7 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
 import OCITestSupport
 
 /// Peers read what `save` writes: podman 4.3 (`load`, and `pull
@@ -19,7 +20,7 @@ struct SaveInteropTests {
     func singleImages(info: TestImageInfo) throws {
         let tmp = try TempDir(prefix: "ocitool-save-peer")
         let (store, _) = try SaveTests.loadFresh(info.path, in: tmp)
-        let recoder = LayerRecoder(target: .gzip, staging: BlobStore(root: tmp.file("staging")))
+        let recoder = LayerRecoder(plan: RecodePlan(target: .gzip), staging: BlobStore(root: tmp.file("staging")))
         defer { recoder.discard() }
         let podman = try PeerRunner.Podman()
         defer { podman.cleanup() }
@@ -68,13 +69,11 @@ struct SaveInteropTests {
         let tmp = try TempDir(prefix: "ocitool-save-peer-multi")
         let (store, _) = try SaveTests.loadFresh(Fixtures.testImagesDir + "/podman-multi-docker.tar", in: tmp)
         for extra in ["podman-oci.tar", "umoci-whiteout-docker.tar"] {
-            _ = try ImageLoader.load(try ImageLoader.openSource(Fixtures.testImagesDir + "/" + extra), into: store)
+            _ = try ImageOps.load(Fixtures.testImagesDir + "/" + extra, into: store)
         }
         // podman-oci goes in without a name (as if saved by ID).
         let records = try SaveTests.records(store).map { r in
-            var r = r
-            if r.names.contains(where: { $0.path.hasSuffix("podman-oci") }) { r.names = [] }
-            return r
+            r.names.contains(where: { $0.path.hasSuffix("podman-oci") }) ? r.named([]) : r
         }
         #expect(records.count == 4)
         #expect(records.contains { $0.names.isEmpty }, "an untagged image is part of the set")

@@ -4,6 +4,7 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
 import OCITestSupport
 
 /// load → save → load keeps every image: config digests (image IDs),
@@ -76,7 +77,7 @@ struct SaveRoundTripTests {
     func deterministic() throws {
         let tmp = try TempDir(prefix: "ocitool-save-det")
         let (store, _) = try SaveTests.loadFresh(Fixtures.testImagesDir + "/podman-multi-docker.tar", in: tmp)
-        _ = try ImageLoader.load(try ImageLoader.openSource(Fixtures.testImagesDir + "/podman-oci.tar"), into: store)
+        _ = try ImageOps.load(Fixtures.testImagesDir + "/podman-oci.tar", into: store)
         let records = try SaveTests.records(store)
         for flavour in ArchiveWriter.Flavour.allCases {
             let a = tmp.file("a-\(flavour).tar"), b = tmp.file("b-\(flavour).tar")
@@ -110,11 +111,11 @@ struct SaveRoundTripTests {
     func severalImages() throws {
         let tmp = try TempDir(prefix: "ocitool-save-multi")
         let (store, _) = try SaveTests.loadFresh(Fixtures.testImagesDir + "/podman-multi-docker.tar", in: tmp)
-        _ = try ImageLoader.load(try ImageLoader.openSource(Fixtures.testImagesDir + "/podman-oci.tar"), into: store)
-        _ = try ImageLoader.load(try ImageLoader.openSource(Fixtures.testImagesDir + "/podman-docker.tar"), into: store)
+        _ = try ImageOps.load(Fixtures.testImagesDir + "/podman-oci.tar", into: store)
+        _ = try ImageOps.load(Fixtures.testImagesDir + "/podman-docker.tar", into: store)
         let all = try SaveTests.records(store)
         // podman-docker:v1 is the same image as multi-a:v1: one entry, both names.
-        let picked = try ImageSelector.select(["localhost/ocitool-test/multi-b:v1", "localhost/ocitool-test/multi-a:v1",
+        let picked = try SaveTests.select(["localhost/ocitool-test/multi-b:v1", "localhost/ocitool-test/multi-a:v1",
                                                "localhost/ocitool-test/podman-oci:v1", "localhost/ocitool-test/podman-docker:v1"],
                                               from: all, source: "store")
         let expected = [["localhost/ocitool-test/multi-b:v1"],
@@ -141,11 +142,11 @@ struct SaveRoundTripTests {
         let tmp = try TempDir(prefix: "ocitool-save-id")
         let (store, _) = try SaveTests.loadFresh(Fixtures.testImagesDir + "/podman-docker.tar", in: tmp)
         let all = try SaveTests.records(store)
-        let picked = try ImageSelector.select([String(all[0].id.encoded.prefix(12))], from: all, source: "store")
+        let picked = try SaveTests.select([String(all[0].id.encoded.prefix(12))], from: all, source: "store")
         #expect(picked.count == 1 && picked[0].names.isEmpty)
         let out = tmp.file("id.tar")
         try SaveTests.write(picked, .docker, to: out)
-        let index = try ImageIndex.parse(try SaveTests.member(out, "index.json"), what: "index.json")
+        let index = try IndexManifest.parse(try SaveTests.member(out, "index.json"), what: "index.json")
         #expect(index.manifests.count == 1 && index.manifests[0].annotations == nil)
         #expect(String(decoding: try SaveTests.member(out, "manifest.json"), as: UTF8.self).contains(#""RepoTags":null"#))
         #expect(!(try PeerTools.listNames("tar", archive: out)).contains("repositories"))
@@ -158,17 +159,18 @@ struct SaveRoundTripTests {
         let tmp = try TempDir(prefix: "ocitool-save-sel")
         let (store, _) = try SaveTests.loadFresh(Fixtures.testImagesDir + "/skopeo-docker.tar", in: tmp)
         let all = try SaveTests.records(store)
-        let picked = try ImageSelector.select(["localhost/ocitool-test/skopeo-docker"], from: all, source: "the store")
+        let picked = try SaveTests.select(["localhost/ocitool-test/skopeo-docker"], from: all, source: "the store")
         #expect(picked.count == 1)
         #expect(Set(picked[0].names.map(\.description)) == ["localhost/ocitool-test/skopeo-docker:v1", "localhost/ocitool-test/skopeo-docker:alias"])
-        #expect(throws: ArchiveWriteError.notFound(ref: "nosuch:v1", source: "the store")) {
-            try ImageSelector.select(["nosuch:v1"], from: all, source: "the store")
+        #expect(throws: ImageError.notFound(ref: "nosuch:v1", source: "the store")) {
+            try SaveTests.select(["nosuch:v1"], from: all, source: "the store")
         }
-        #expect(throws: ArchiveWriteError.notFound(ref: "localhost/ocitool-test/skopeo-docker:v2", source: "the store")) {
-            try ImageSelector.select(["localhost/ocitool-test/skopeo-docker:v2"], from: all, source: "the store")
+        #expect(throws: ImageError.notFound(ref: "localhost/ocitool-test/skopeo-docker:v2", source: "the store")) {
+            try SaveTests.select(["localhost/ocitool-test/skopeo-docker:v2"], from: all, source: "the store")
         }
-        #expect(throws: ArchiveWriteError.platformMismatch(image: picked[0].displayName, has: "linux/amd64", wanted: "linux/arm64/v8")) {
-            try ImageSelector.check(picked, platform: Platform(parsing: "linux/arm64/v8"))
+        #expect(throws: ImageError.platform("the store: \(picked[0].displayName) is for platform linux/amd64, not linux/arm64/v8")) {
+            var warnings: [String] = []
+            _ = try PlatformChoice.one(Platform(parsing: "linux/arm64/v8")).apply(to: picked.map { .image($0) }, source: "the store", warnings: &warnings)
         }
         #expect(throws: ArchiveWriteError.noImages) { try SaveTests.write([], .oci, to: tmp.file("none.tar")) }
     }
@@ -179,22 +181,22 @@ struct SaveRoundTripTests {
         let (store, _) = try SaveTests.loadFresh(Fixtures.testImagesDir + "/podman-oci.tar", in: tmp)
         let record = try #require(try SaveTests.records(store).first)
         let layer = record.manifest.layers[1].digest
-        let path = store.blobs.path(for: layer)
+        let path = store.blobs.blobPath(layer)
         let saved = try FS.readFile(path)
         try FS.writeAtomically(path, bytes: saved + [0])
         let sink = MemorySink(limit: 1 << 20, context: "out")
         #expect(throws: ArchiveWriteError.blobMismatch(image: record.displayName, digest: layer, message: "the file has \(saved.count + 1) bytes, the manifest says \(saved.count)")) {
-            try ArchiveWriter.write([record], flavour: .oci, to: sink, name: "out")
+            try ArchiveWriter.write([.image(record)], flavour: .oci, to: sink, name: "out")
         }
         FS.removeFile(path)
         #expect(throws: ArchiveWriteError.blobMissing(image: record.displayName, digest: layer)) {
-            try ArchiveWriter.write([record], flavour: .docker, to: sink, name: "out")
+            try ArchiveWriter.write([.image(record)], flavour: .docker, to: sink, name: "out")
         }
         #expect(sink.bytes.isEmpty)
         // Same size, other content: caught while copying.
         var changed = saved
         changed[changed.count - 1] ^= 0xff
         try FS.writeAtomically(path, bytes: changed)
-        #expect(throws: ArchiveWriteError.self) { try ArchiveWriter.write([record], flavour: .oci, to: NullSink(), name: "out") }
+        #expect(throws: ArchiveWriteError.self) { try ArchiveWriter.write([.image(record)], flavour: .oci, to: NullSink(), name: "out") }
     }
 }

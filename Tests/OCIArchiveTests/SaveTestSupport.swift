@@ -4,31 +4,37 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
+import OCITransport
 import OCITestSupport
 
 /// Helpers shared by the save tests of this target.
 enum SaveTests {
     /// Loads an archive into a fresh store (library API).
-    static func loadFresh(_ path: String, in tmp: TempDir, root: String = "root") throws -> (ImageStore, ImageLoader.Result) {
+    static func loadFresh(_ path: String, in tmp: TempDir, root: String = "root") throws -> (ImageStore, ImageOps.LoadResult) {
         let store = ImageStore(root: tmp.file(root))
-        let result = try ImageLoader.load(try ImageLoader.openSource(path), into: store)
+        let result = try ImageOps.load(path, into: store)
         return (store, result)
     }
 
-    /// Every image of the store, in name order (untagged last).
-    static func records(_ store: ImageStore) throws -> [ImageRecord] {
-        try ImageSelector.records(in: store)
+    /// Every image of the store, in store order (index children included).
+    static func records(_ store: ImageStore) throws -> [Image] {
+        try ImageOps.images(in: store)
+    }
+
+    /// docker save's selection over the images of a store.
+    static func select(_ refs: [String], from images: [Image], source: String) throws -> [Image] {
+        try ImageSelector.select(refs, from: images.map { .image($0) }, source: source).flatMap(\.images)
     }
 
     /// Writes `records` into the file `path`.
     @discardableResult
-    static func write(_ records: [ImageRecord], _ flavour: ArchiveWriter.Flavour, to path: String, mtime: Int64 = 0) throws -> ArchiveWriter.Summary {
-        let sink = try FileSink(creating: path)
-        return try ArchiveWriter.write(records, flavour: flavour, to: sink, name: path, options: .init(mtime: mtime))
+    static func write(_ records: [Image], _ flavour: ArchiveWriter.Flavour, to path: String, mtime: Int64 = 0) throws -> ArchiveWriter.Summary {
+        try ImageOps.write(records, flavour, to: path, mtime: mtime)
     }
 
     /// Does any layer of `records` hold zstd data?
-    static func hasZstd(_ records: [ImageRecord]) throws -> Bool {
+    static func hasZstd(_ records: [Image]) throws -> Bool {
         for r in records {
             for l in r.manifest.layers {
                 let head = try FileSource(path: try r.path(of: l.digest)).readPrefix(6)
@@ -61,11 +67,9 @@ enum SaveTests {
 
     /// Gives each unnamed record a test name (umoci and skopeo `oci-archive:`
     /// address images by tag).
-    static func named(_ records: [ImageRecord]) throws -> [ImageRecord] {
+    static func named(_ records: [Image]) throws -> [Image] {
         try records.enumerated().map { i, r in
-            var r = r
-            if r.names.isEmpty { r.names = [try ImageReference(parsing: "localhost/ocitool-save-test/image\(i):t\(i)")] }
-            return r
+            r.names.isEmpty ? r.named([try ImageReference(parsing: "localhost/ocitool-save-test/image\(i):t\(i)")]) : r
         }
     }
 }

@@ -56,7 +56,7 @@ struct CommitCommandTests {
         #expect(below == baseBelow)
 
         // skopeo reads the new image from the store: our config, our layer.
-        let cfg = try Self.config("oci:\(root):2")
+        let cfg = try Self.config("oci:\(root):docker.io/library/app:2")
         let baseCfg = try Self.config("docker-archive:\(Self.docker)")
         #expect(cfg["author"] as? String == "Jane <jane@example.invalid>")
         let history = cfg["history"] as? [[String: Any]] ?? []
@@ -123,7 +123,7 @@ struct CommitCommandTests {
         let id = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         let images = try OCIToolBinary.run(["images", "--root", root, "--no-trunc"])
         #expect(images.stdoutText.contains("example.com/app") && images.stdoutText.contains(id))
-        #expect(try PeerRunner.skopeoConfigDigest("oci:\(root):3").description == id)
+        #expect(try PeerRunner.skopeoConfigDigest("oci:\(root):example.com/app:3").description == id)
         #expect(try PeerRunner.skopeoConfigDigest("oci-archive:\(tmp.file("out.tar"))").description == id)
         // Archive only (-o without --store): the store is not touched.
         let before = try TreeSnapshot(root)

@@ -17,7 +17,7 @@ struct ConfigCommandTests {
         let id = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(id.hasPrefix("sha256:"))
         // Peers read it from the store: skopeo sees the new config.
-        let cfg = try Shell.run(["skopeo", "inspect", "--config", "--raw", "oci:\(root):1"])
+        let cfg = try Shell.run(["skopeo", "inspect", "--config", "--raw", "oci:\(root):docker.io/library/app:1"])
         #expect(cfg.status == 0, "\(cfg.stderr)")
         #expect(SHA256Hasher.digest(cfg.stdout).description == id)
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(cfg.stdout)) as? [String: Any])

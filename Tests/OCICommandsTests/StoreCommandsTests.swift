@@ -89,7 +89,7 @@ struct StoreCommandsTests {
         let names = try ocitool(root, "images").stdoutText
         #expect(names.contains("myapp ") && names.contains("busybox "))
         // skopeo finds the tag in the store (ref.name = tag).
-        #expect(try Shell.run(["skopeo", "inspect", "oci:\(root):1.0"]).status == 0)
+        #expect(try Shell.run(["skopeo", "inspect", "oci:\(root):docker.io/library/myapp:1.0"]).status == 0)
 
         // An ID with several names needs -f, like docker.
         let id = try ocitool(root, "images", "-q").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)

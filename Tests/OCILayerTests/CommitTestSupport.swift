@@ -3,6 +3,7 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
 import OCILayer
 import OCITestSupport
 
@@ -11,7 +12,7 @@ import OCITestSupport
 /// as it is; `rootfs`, to be changed by the test).
 final class CommitFixture {
     let tmp: TempDir
-    let base: CommitBase
+    let base: OpenedImage
     let lower: String
     let rootfs: String
     let staging: BlobStore
@@ -49,7 +50,7 @@ final class CommitFixture {
     init(layers: [[TarFixtures.Member]] = CommitFixture.standardLayers) throws {
         tmp = try TempDir(prefix: "ocitool-commit")
         try ImageLayoutBuilder.write(layers: layers.map { try TarFixtures.tarBytes($0) }, to: tmp.file("layout"))
-        base = try CommitBase(tmp.file("layout"), store: ImageStore(root: tmp.file("store")), tmpdir: tmp.path)
+        base = try OpenedImage(tmp.file("layout"), store: ImageStore(root: tmp.file("store")), tmpdir: tmp.path)
         lower = tmp.file("lower")
         rootfs = tmp.file("rootfs")
         let layerSources = try LayerSource.layers(of: base.record)
@@ -69,9 +70,19 @@ final class CommitFixture {
     /// Commits `source` (default: the root file system) without a store.
     func commit(_ source: CommitSource? = nil, options: Commit.Options = Commit.Options(compression: LayerCompression.none),
                 metadata: Commit.Metadata = Commit.Metadata(message: "m", author: "a", created: "2024-01-01T00:00:00Z")) throws
-        -> (staged: Commit.Staged, listing: LayerListing) {
-        let staged = try Commit.stage(base.record, source: source ?? .rootfs(rootfs), metadata: metadata, options: options, staging: staging)
-        return (staged, try LayerListing(tar: staged.layer.blob.path))
+        -> (staged: Staged, listing: LayerListing) {
+        let layer = try Commit.buildLayer(from: source ?? .rootfs(rootfs), base: base.record, staging: staging, options: options)
+        let record = try Commit.mutation(of: base.record, adding: layer, metadata: metadata).build(names: [])
+        return (Staged(record: record, layer: layer), try LayerListing(tar: layer.blob.path))
+    }
+
+    /// A commit made without a store: the new image and its layer.
+    struct Staged {
+        let record: Image
+        let layer: BuiltLayer
+
+        /// Deletes the staged layer.
+        func discard() { layer.blob.discard() }
     }
 
     /// Staging files left in the private staging area.

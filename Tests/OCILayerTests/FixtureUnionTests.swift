@@ -3,6 +3,8 @@ import OCICore
 import OCIStore
 import OCIArchive
 import OCILayer
+import OCITransport
+import OCIImage
 import OCITestSupport
 import Testing
 
@@ -31,9 +33,10 @@ struct FixtureUnionTests {
 
     /// The images of a fixture, or nil when ocitool cannot read it (only
     /// allowed for corpus fixtures; the loader's own tests judge those).
-    static func open(_ fixture: String, store: ImageStore) -> (records: [ImageRecord], spool: SpooledArchive?)? {
+    static func open(_ fixture: String, store: ImageStore) -> (records: [Image], spool: ImageReader?)? {
         do {
-            return try ImageLocator.open(fullPath(fixture), store: store)
+            let (images, reader) = try ImageOps.open(fullPath(fixture), store: store)
+            return (images, reader)
         } catch {
             if fixture.hasPrefix("TestImages/") { Issue.record("\(fixture): \(error)") }
             return nil

@@ -2,6 +2,7 @@ import Foundation
 import OCICore
 import OCIStore
 import OCIArchive
+import OCIImage
 import OCILayer
 import OCITestSupport
 
@@ -64,7 +65,7 @@ enum LayerTests {
     /// converted by skopeo to OCI media types and gzip layers, unpacked by
     /// umoci (as root, no --rootless).
     /// - Returns: umoci's root file system.
-    static func umociRootfs(for record: ImageRecord, in tmp: TempDir) throws -> String {
+    static func umociRootfs(for record: Image, in tmp: TempDir) throws -> String {
         let raw = tmp.file("umoci-src"), converted = tmp.file("umoci-oci")
         try ImageLayoutBuilder.write(record: record, to: raw)
         try UnionOracles.skopeoToOCI("oci:\(raw):t", layout: converted)

@@ -4,13 +4,14 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
 import OCITestSupport
 
 /// Corpus fixtures that are not marked NEGATIVE but that ocitool refuses on
 /// purpose, with the words the error must contain.
 let corpusRefusals: [String: String] = [
     "moby/emptyLayer.tar": "legacy docker save format",
-    "skopeo/uncompressed-image-s1": "schema 1 is not supported",
+    "skopeo/uncompressed-image-s1": "Docker schema 1 manifests are not supported",
     "gcr-layout/test_index_media_type": "no images found",
     "regclient/external": "no images found",
     // Configs without rootfs.diff_ids for a manifest with layers: not a valid image.
@@ -38,11 +39,11 @@ struct LoadCorpusTests {
         if entry.isNegative || corpusRefusals[path] != nil {
             // Seed the store with a good image, then check a failed load changes nothing.
             if let seed = TestImageInfo.all.first(where: { $0.outerCompression == "none" }) {
-                _ = try ImageLoader.load(try ImageLoader.openSource(seed.path), into: store)
+                _ = try ImageOps.load(seed.path, into: store)
             }
             let before = try TreeSnapshot(store.root)
             do {
-                let r = try ImageLoader.load(try ImageLoader.openSource(full), into: store)
+                let r = try ImageOps.load(full, into: store)
                 Issue.record("\(path) should fail, loaded \(r.images.count) image(s)")
             } catch {
                 let message = "\(error)"
@@ -53,11 +54,11 @@ struct LoadCorpusTests {
             #expect(try TreeSnapshot(store.root) == before, "store changed by failed load of \(path)")
             return
         }
-        let result = try ImageLoader.load(try ImageLoader.openSource(full), into: store)
+        let result = try ImageOps.load(full, into: store)
         #expect(!result.images.isEmpty)
         for image in result.images {
             #expect(image.config.diffIDs.count == image.manifest.layers.count)
-            _ = try store.resolve(image.id.description)
+            _ = try ImageOps.resolve(image.id.description, in: store)
         }
         // Peer check: skopeo reads the same config (image ID) where it can read the fixture.
         guard result.images.count == 1, let image = result.images.first else { return }
@@ -65,7 +66,7 @@ struct LoadCorpusTests {
         var transport: String?
         if row.contains("docker-archive: yes") { transport = "docker-archive:\(full)" }
         else if row.contains("oci-archive: yes") && !row.contains("arch override") { transport = "oci-archive:\(full)" }
-        else if row.contains("oci: yes"), let index = try? ImageIndex.parse(FS.readFile(full + "/index.json"), what: path),
+        else if row.contains("oci: yes"), let index = try? IndexManifest.parse(FS.readFile(full + "/index.json"), what: path),
                 index.manifests.count == 1 {
             // skopeo 1.9 cannot pick one of several untagged manifests in an oci: layout.
             transport = "oci:\(full)"

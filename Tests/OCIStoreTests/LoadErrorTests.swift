@@ -4,6 +4,7 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
 import OCITestSupport
 
 /// Rewrites a tar archive member by member, letting `edit` change a
@@ -34,10 +35,10 @@ struct LoadErrorTests {
     func expectFailure(_ archive: String, contains words: [String]) throws {
         let tmp = try TempDir(prefix: "ocitool-err")
         let store = ImageStore(root: tmp.file("root"))
-        _ = try ImageLoader.load(try ImageLoader.openSource(Fixtures.testImagesDir + "/skopeo-oci-zstd.tar"), into: store)
+        _ = try ImageOps.load(Fixtures.testImagesDir + "/skopeo-oci-zstd.tar", into: store)
         let before = try TreeSnapshot(store.root)
         do {
-            _ = try ImageLoader.load(try ImageLoader.openSource(archive), into: store)
+            _ = try ImageOps.load(archive, into: store)
             Issue.record("load of \(archive) should fail")
         } catch {
             for w in words { #expect("\(error)".contains(w), "\(error)") }

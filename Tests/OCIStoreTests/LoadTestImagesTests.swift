@@ -4,13 +4,14 @@ import OCICore
 import OCIModel
 import OCIStore
 import OCIArchive
+import OCIImage
 import OCITestSupport
 
 /// Loads an archive into a fresh store through the library API.
-func loadFresh(_ path: String, platform: Platform? = nil) throws -> (TempDir, ImageStore, ImageLoader.Result) {
+func loadFresh(_ path: String, platform: Platform? = nil) throws -> (TempDir, ImageStore, ImageOps.LoadResult) {
     let tmp = try TempDir(prefix: "ocitool-store")
     let store = ImageStore(root: tmp.file("root"))
-    let result = try ImageLoader.load(try ImageLoader.openSource(path), into: store, platform: platform)
+    let result = try ImageOps.load(path, into: store, platform: platform)
     return (tmp, store, result)
 }
 
@@ -54,7 +55,7 @@ struct LoadTestImagesTests {
                 #expect(SHA256Hasher.digest(raw.stdout) == image.descriptor.digest)
             }
             // The stored image resolves and verifies.
-            let stored = try store.resolve(image.id.description)
+            let stored = try ImageOps.resolve(image.id.description, in: store)
             #expect(stored.id == image.id)
             #expect(stored.config.diffIDs.count == stored.manifest.layers.count)
         }
@@ -90,7 +91,7 @@ struct LoadTestImagesTests {
         guard let info = TestImageInfo.all.first(where: { $0.file == "podman-docker.tar" }) else { return }
         let (tmp, store, result) = try loadFresh(info.path)
         let image = try #require(result.images.first)
-        let tag = try #require(image.names.first?.tag)
+        let tag = try #require(image.names.first?.description)
         let inspect = try skopeo(["inspect", "--config", "--raw", "oci:\(store.root):\(tag)"])
         #expect(inspect.status == 0, "\(inspect.stderr)")
         #expect(SHA256Hasher.digest(inspect.stdout) == image.id)
@@ -118,12 +119,12 @@ struct LoadTestImagesTests {
             #expect(p.terminationStatus == 0)
         }
         let store = ImageStore(root: root)
-        let names = Set(try store.images().flatMap(\.names).map(\.description))
+        let names = Set(try ImageOps.images(in: store).flatMap(\.names).map(\.description))
         for info in infos {
             for t in info.tags { #expect(names.contains(try ImageReference(parsing: t).description), "\(t) missing after concurrent loads") }
         }
         // Every referenced blob exists and nothing is left staged.
-        for d in try store.referencedDigests() { #expect(store.blobs.contains(d)) }
+        for d in try store.referencedDigests() { #expect(store.blobs.path(of: d) != nil) }
         #expect((try? FS.listDirectory(store.blobs.ingestDirectory))?.isEmpty ?? true)
     }
 }

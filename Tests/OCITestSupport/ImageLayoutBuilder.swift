@@ -2,10 +2,11 @@ import Foundation
 import OCICore
 import OCIModel
 import OCIArchive
+import OCIImage
 
 /// Writes small OCI image layouts for tests: from hand-made layer tars (so
 /// one layer stack can be given to ocitool, umoci and skopeo alike), or
-/// from the blobs of an `ImageRecord`.
+/// from the blobs of an `Image`.
 public enum ImageLayoutBuilder {
     /// Writes `dir` as an OCI layout holding one image tagged `tag` whose
     /// layers are `layers` (uncompressed tars, bottom first).
@@ -44,9 +45,10 @@ public enum ImageLayoutBuilder {
     /// and layer blobs copied byte for byte; a Docker manifest is rewritten
     /// with the equivalent OCI media types (skopeo 1.9 does not find Docker
     /// manifests in an OCI layout's index, and umoci 0.4.7 reads only OCI).
-    public static func write(record: ImageRecord, to dir: String, tag: String = "t") throws {
+    public static func write(record: Image, to dir: String, tag: String = "t") throws {
         try prepare(dir)
-        for d in [record.manifest.config.digest] + record.manifest.layers.map(\.digest) {
+        _ = try putBlob(record.configBytes, in: dir)
+        for d in record.manifest.layers.map(\.digest) {
             let dest = "\(dir)/blobs/sha256/\(d.encoded)"
             if FS.exists(dest) { continue }
             let src = try record.path(of: d)
@@ -57,7 +59,7 @@ public enum ImageLayoutBuilder {
             }
         }
         var manifestBytes = record.manifestBytes
-        let type = record.manifest.mediaType ?? record.descriptor.mediaType
+        let type = record.mediaType
         if type != MediaType.ociManifest {
             let layers: [[String: Any]] = record.manifest.layers.map { l in
                 var mt = l.mediaType

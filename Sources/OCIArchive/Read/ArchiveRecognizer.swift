@@ -166,7 +166,7 @@ struct ArchiveRecognizer {
             return nil
         }
         if !absent.isEmpty {
-            warnings.append("\(who): not in the archive, or not an image: \(absent.map(\.label).joined(separator: ", "))")
+            warnings.append("\(who): left out of the index (not in the archive, or not an image): \(absent.map(\.label).joined(separator: ", "))")
         }
         let mediaType = [probe.mediaType, d.mediaType].compactMap { $0 }.first(where: { MediaType.isIndex($0) }) ?? MediaType.ociIndex
         let descriptor = Descriptor(mediaType: mediaType, digest: d.digest, size: d.size)

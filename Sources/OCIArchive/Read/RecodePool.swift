@@ -55,75 +55,45 @@ struct RecodeJob: Sendable {
     }
 }
 
-/// Re-encodes layers from their files on a few worker threads while the
-/// scan reads on; `wait()` returns every outcome by member path.
+/// Re-encodes layers from their files on a `WorkerPool` while the scan
+/// reads on; `wait()` returns every outcome by member path.
 ///
-/// Workers start when the scan is about to spend time on something else
-/// (`start()`) or at its end, then always take the largest layer queued,
-/// so that the biggest layer does not start last and run alone.
-final class RecodePool: @unchecked Sendable {
-    private let cond = NSCondition()
-    private var queue: [RecodeJob] = []
-    private var results: [String: Result<RecodedLayer, Error>] = [:]
-    private var closed = false
+/// Jobs are held until the scan is about to spend time on something else
+/// (`start()`) or until its end, then handed to the pool largest first, so
+/// that the biggest layer does not start last and run alone.
+final class RecodePool {
+    private let pool: WorkerPool
+    private var held: [RecodeJob] = []
     private var started = false
-    private var running = 0
-    private let workers: Int
+    private var pending: [(String, Pending<RecodedLayer>)] = []
 
     init(workers: Int) {
-        self.workers = workers > 0 ? workers : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        pool = WorkerPool(threads: workers, name: "recode", stackSize: 1 << 20)
     }
 
     func submit(_ job: RecodeJob) {
-        cond.withLock {
-            queue.append(job)
-            cond.broadcast()
-        }
+        if started { run(job) } else { held.append(job) }
     }
 
     /// Starts the workers (idempotent).
     func start() {
-        cond.withLock {
-            guard !started else { return }
-            started = true
-            for _ in 0..<workers {
-                running += 1
-                let t = Thread { [self] in self.work() }
-                t.stackSize = 1 << 20
-                t.name = "ocitool-recode"
-                t.start()
-            }
-        }
+        guard !started else { return }
+        started = true
+        for job in held.sorted(by: { $0.location.size > $1.location.size }) { run(job) }
+        held = []
     }
 
-    /// Waits for every job; returns their outcomes by member path.
+    private func run(_ job: RecodeJob) {
+        pending.append((job.member, pool.submit(priority: job.location.size) { try job.run() }))
+    }
+
+    /// Waits for every job and stops the workers; returns the outcomes by member path.
     func wait() -> [String: Result<RecodedLayer, Error>] {
         start()
-        return cond.withLock {
-            closed = true
-            cond.broadcast()
-            while running > 0 { cond.wait() }
-            return results
-        }
-    }
-
-    private func work() {
-        while true {
-            cond.lock()
-            while queue.isEmpty && !closed { cond.wait() }
-            guard !queue.isEmpty else {
-                running -= 1
-                cond.broadcast()
-                cond.unlock()
-                return
-            }
-            // Largest first (ties: archive order), for the shortest total time.
-            var pick = 0
-            for (i, j) in queue.enumerated() where j.location.size > queue[pick].location.size { pick = i }
-            let job = queue.remove(at: pick)
-            cond.unlock()
-            let outcome = Result { try job.run() }
-            cond.withLock { results[job.member] = outcome }
-        }
+        var out: [String: Result<RecodedLayer, Error>] = [:]
+        for (member, p) in pending { out[member] = Result { try p.wait() } }
+        pending = []
+        pool.close()
+        return out
     }
 }

@@ -4,7 +4,9 @@ import OCIModel
 /// A JSON document as stored (image-spec descriptor.md): its raw bytes,
 /// which are the truth and are never re-serialised, their digest, and a
 /// parsed view of the fields ocitool reads. Unknown fields survive because
-/// the bytes do.
+/// the bytes do. The view's fields read through the document:
+/// `image.config.history`, `image.manifest.layers`.
+@dynamicMemberLookup
 public struct Document<View: Sendable>: Sendable {
     /// The document exactly as read or written.
     public let bytes: [UInt8]
@@ -15,6 +17,9 @@ public struct Document<View: Sendable>: Sendable {
 
     /// Size in bytes.
     public var size: Int64 { Int64(bytes.count) }
+
+    /// A field of the parsed view.
+    public subscript<T>(dynamicMember keyPath: KeyPath<View, T>) -> T { view[keyPath: keyPath] }
 
     /// A document from bytes already known to hash to `digest`.
     package init(bytes: [UInt8], digest: Digest, view: View) {

@@ -76,7 +76,16 @@ public enum ImageSelector {
         var ids: [Digest] = []
         for m in matches where !ids.contains(m.id) { ids.append(m.id) }
         if ids.count > 1 { throw ImageError.ambiguous(ref: ref, candidates: ids.map(\.shortID).sorted()) }
-        return matches.first
+        if let m = matches.first { return m }
+        // A platform image of a multi-platform image, by its own ID or manifest digest.
+        let children = entries.flatMap { e -> [Image] in
+            guard case let .index(x) = e else { return [] }
+            return x.children.filter { $0.id.encoded.hasPrefix(hex) || $0.digest.encoded.hasPrefix(hex) }
+        }
+        var childIDs: [Digest] = []
+        for c in children where !childIDs.contains(c.id) { childIDs.append(c.id) }
+        if childIDs.count > 1 { throw ImageError.ambiguous(ref: ref, candidates: childIDs.map(\.shortID).sorted()) }
+        return children.first.map { .image($0.named([])) }
     }
 
     private static func unique(_ names: [ImageReference]) -> [ImageReference] {

@@ -36,16 +36,16 @@ public enum PlatformChoice: Sendable, Equatable {
                 out.append(.image(try pick(from: x, wanted: wanted, source: source, warnings: &warnings)))
             case let .image(i):
                 if isExplicit, let p = i.platform, !p.matches(wanted) {
-                    skipped.append("\(i.displayName) (\(p))")
+                    skipped.append("\(i.displayName) is for platform \(p), not \(wanted)")
                     continue
                 }
                 out.append(e)
             }
         }
         if out.isEmpty && !skipped.isEmpty {
-            throw ImageError.platform("\(source): no image for platform \(wanted) (present: \(skipped.joined(separator: ", ")))")
+            throw ImageError.platform("\(source): \(skipped.joined(separator: "; "))")
         }
-        warnings += skipped.map { "skipped \($0): not for platform \(wanted)" }
+        warnings += skipped.map { "skipped \($0)" }
         return out
     }
 

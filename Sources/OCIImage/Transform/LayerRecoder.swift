@@ -22,8 +22,8 @@ public final class LayerRecoder {
     public let plan: RecodePlan
     private let staging: BlobStore
     private var done: [Digest: RecodedLayer]
-    /// Every blob staged so far.
-    public private(set) var staged: [StagedBlob] = []
+    /// Every re-encoded blob staged so far.
+    public var staged: [StagedBlob] { done.values.map(\.staged) }
     /// Layers re-encoded (new blob digests).
     public private(set) var recodedLayers = Set<Digest>()
 
@@ -118,9 +118,7 @@ public final class LayerRecoder {
 
     /// Deletes every staged blob.
     public func discard() {
-        staged.forEach { $0.discard() }
         for r in done.values { r.staged.discard() }
-        staged = []
         done = [:]
     }
 

@@ -60,3 +60,18 @@ public struct SourceContents: Sendable {
         self.bytesRead = bytesRead
     }
 }
+
+/// A source over images already in hand (built by a mutation, read by an
+/// earlier step): hands them to the copy engine as they are.
+public final class EntriesSource: ImageSource {
+    public let entries: [ImageEntry]
+    public let description: String
+
+    public init(_ entries: [ImageEntry], description: String = "images") {
+        self.entries = entries
+        self.description = description
+    }
+
+    public func read(_ context: ReadContext) throws -> SourceContents { SourceContents(entries: entries) }
+    public func close() {}
+}

@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import OCICore
+import OCIModel
+import OCIImage
+import OCIArchive
+import OCITransport
+
+struct CopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy",
+        abstract: "Copy images from a source to a destination (skopeo copy): any transport to any transport.",
+        discussion: """
+        SOURCE and DESTINATION are transports: docker-archive:PATH[:NAME:TAG|:@N], oci-archive:PATH[:REF], \
+        oci:DIR[:REF], store:NAME (or a bare image name: the store), - (stdin / stdout), or a bare path (an existing \
+        archive or layout directory as a source; a file for an archive in --format as a destination). Blobs are \
+        copied byte for byte unless --compress re-encodes layers; everything is verified before the destination is \
+        written, and a failed copy leaves the destination as it was.
+        """)
+
+    @OptionGroup var storeOptions: StoreOptions
+
+    @Option(help: "Archive format for a bare-path or - destination: docker (Docker 25+ hybrid) or oci.")
+    var format: ArchiveWriter.Flavour = .docker
+
+    @Option(help: "Layer compression: keep, gzip, zstd or none.")
+    var compress: CompressChoice = .keep
+
+    @OptionGroup var platformOption: PlatformOption
+
+    @Flag(help: "Keep every platform of multi-platform images (default: this machine's).")
+    var allPlatforms = false
+
+    @Option(help: "Directory for the spool (default: $TMPDIR or /tmp).")
+    var tmpdir: String?
+
+    @OptionGroup var progressOptions: ProgressOptions
+
+    @Argument(help: "Where the images come from.") var source: String
+    @Argument(help: "Where they go.") var destination: String
+
+    func validate() throws {
+        if platformOption.platform != nil && allPlatforms { throw ValidationError("give --platform or --all-platforms, not both") }
+    }
+
+    func run() throws {
+        let renderer = progressOptions.makeRenderer()
+        defer { renderer.close() }
+        let progress = renderer.scope(job: source)
+        try progressOptions.run(progress) {
+            let src = try TransportReference.source(source)
+            let dst = try TransportReference.destination(destination)
+            try Streams.checkInput(src)
+            try Streams.checkOutput(dst)
+            let context = try storeOptions.context(format: format)
+            if case .archive(_, let f, _) = dst, (f == .docker || (f == .auto && format == .docker)), compress == .zstd {
+                throw UsageError("--compress zstd needs an OCI destination (oci-archive:, oci:, --format oci): docker archives do not carry zstd layers")
+            }
+            var options = ImageCopy.Options()
+            options.platforms = allPlatforms ? .all : .one(try platformOption.parsed())
+            options.recode = compress.target.map { RecodePlan(target: $0) }
+            options.tmpdir = tmpdir
+            options.progress = progress
+            let report = try ImageCopy.copy(from: try src.openSource(context), to: try dst.openDestination(context), options: options)
+            progress.done(report.done(destination: dst.description))
+        }
+    }
+}
