@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIStore"]),
         // Layer operations: union view, diff, commit layers.
         .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"]),
+        // docker-compatible output formatting: Go templates, tables, units.
+        .target(name: "OCIFormat"),
         // Command-line verbs.
         .target(name: "OCICommands", dependencies: [
             "OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer",
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "OCIArchiveTests", dependencies: ["OCIArchive", "OCIStore", "OCITestSupport"]),
         .testTarget(name: "OCILayerTests", dependencies: ["OCILayer", "OCIArchive", "OCIStore", "OCITestSupport"]),
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
+        .testTarget(name: "OCIFormatTests", dependencies: ["OCIFormat"]),
     ],
     swiftLanguageModes: [.v6]
 )
