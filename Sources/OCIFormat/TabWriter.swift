@@ -1,0 +1,152 @@
+/// Go's `text/tabwriter` (elastic tabstops): aligns tab-terminated cells.
+///
+/// The input is cells terminated by `\t` (or the "soft" `\v`) and lines ended
+/// by `\n` (or `\f`, which also ends all columns). Tab-terminated cells in
+/// adjacent lines form a column; each column block is as wide as its widest
+/// cell plus `padding` (at least `minWidth`). The text after a line's last
+/// tab is not part of any column and is never padded. As in Go, a column
+/// block ends at the first line that has no cell in that column.
+///
+/// ``docker`` is the writer docker uses for every table
+/// (`tabwriter.NewWriter(out, 10, 1, 3, ' ', 0)`, with terminal cell widths).
+public struct TabWriter: Sendable, Equatable {
+    /// Formatting flags (Go's `tabwriter` flags that make sense without HTML/escapes).
+    public struct Flags: OptionSet, Sendable, Equatable {
+        /// The raw bits.
+        public let rawValue: Int
+        /// Flags from raw bits.
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// Right-align cell contents (ignored when padding with tabs).
+        public static let alignRight = Flags(rawValue: 1 << 0)
+        /// Give zero width to columns whose cells are all empty and `\v`-terminated.
+        public static let discardEmptyColumns = Flags(rawValue: 1 << 1)
+        /// Print `|` between columns, and `---` after a `\f` section.
+        public static let debug = Flags(rawValue: 1 << 2)
+    }
+
+    /// How the width of a cell's text is measured.
+    public enum CellWidth: Sendable, Equatable {
+        /// One per Unicode scalar (Go's `text/tabwriter`).
+        case runes
+        /// Terminal columns: East Asian wide characters count 2, combining
+        /// marks and zero-width characters 0 (docker's tabwriter uses go-runewidth).
+        case terminal
+    }
+
+    /// Minimal cell width, padding included.
+    public var minWidth: Int
+    /// Width of a tab when padding with tabs.
+    public var tabWidth: Int
+    /// Padding added to each cell's width.
+    public var padding: Int
+    /// The padding character (an ASCII character; `\t` pads with tabs).
+    public var padChar: Character
+    /// Formatting flags.
+    public var flags: Flags
+    /// Width measure for cell text.
+    public var cellWidth: CellWidth
+
+    /// A writer with Go's `tabwriter.NewWriter` parameters; negative values are treated as 0.
+    public init(minWidth: Int, tabWidth: Int, padding: Int, padChar: Character, flags: Flags = [], cellWidth: CellWidth = .runes) {
+        self.minWidth = max(0, minWidth)
+        self.tabWidth = max(0, tabWidth)
+        self.padding = max(0, padding)
+        self.padChar = padChar
+        self.flags = padChar == "\t" ? flags.subtracting(.alignRight) : flags
+        self.cellWidth = cellWidth
+    }
+
+    /// docker's table writer: minwidth 10, tabwidth 1, padding 3, spaces, no flags.
+    public static let docker = TabWriter(minWidth: 10, tabWidth: 1, padding: 3, padChar: " ", cellWidth: .terminal)
+
+    struct Cell {
+        var text: Substring.UnicodeScalarView
+        var width: Int
+        var htab: Bool
+    }
+
+    /// Aligns `text` (everything written, then flushed).
+    public func format(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var lines: [[Cell]] = [[]]
+        var cellStart = text.unicodeScalars.startIndex
+        let scalars = text.unicodeScalars
+        var i = scalars.startIndex
+        func terminateCell(at end: String.UnicodeScalarView.Index, htab: Bool) {
+            let content = scalars[cellStart..<end]
+            lines[lines.count - 1].append(Cell(text: content, width: width(of: content), htab: htab))
+        }
+        while i < scalars.endIndex {
+            let c = scalars[i]
+            if c == "\t" || c == "\u{0B}" || c == "\n" || c == "\u{0C}" {
+                terminateCell(at: i, htab: c == "\t")
+                cellStart = scalars.index(after: i)
+                if c == "\n" || c == "\u{0C}" { lines.append([]) }
+                if c == "\u{0C}" {
+                    write(lines, to: &out)
+                    lines = [[]]
+                    if flags.contains(.debug) { out.append(contentsOf: "---\n".unicodeScalars) }
+                }
+            }
+            i = scalars.index(after: i)
+        }
+        if cellStart < scalars.endIndex { terminateCell(at: scalars.endIndex, htab: false) }
+        write(lines, to: &out)
+        return String(out)
+    }
+
+    /// Column widths for one flushed section, then the padded text.
+    private func write(_ lines: [[Cell]], to out: inout String.UnicodeScalarView) {
+        var widths = lines.map { Array(repeating: 0, count: max(0, $0.count - 1)) }
+        let columns = widths.map(\.count).max() ?? 0
+        for column in 0..<columns {
+            var line = 0
+            while line < lines.count {
+                guard lines[line].count - 1 > column else {
+                    line += 1
+                    continue
+                }
+                var end = line
+                var width = minWidth
+                var discardable = true
+                while end < lines.count, lines[end].count - 1 > column {
+                    let cell = lines[end][column]
+                    width = max(width, cell.width + padding)
+                    if cell.width > 0 || cell.htab { discardable = false }
+                    end += 1
+                }
+                if discardable, flags.contains(.discardEmptyColumns) { width = 0 }
+                for l in line..<end { widths[l][column] = width }
+                line = end
+            }
+        }
+        for (n, cells) in lines.enumerated() {
+            for (j, cell) in cells.enumerated() {
+                if j > 0, flags.contains(.debug) { out.append("|") }
+                let padded = j < widths[n].count
+                if padded, flags.contains(.alignRight), !cell.text.isEmpty { pad(cell.width, widths[n][j], to: &out) }
+                out.append(contentsOf: cell.text)
+                if padded, !flags.contains(.alignRight) || cell.text.isEmpty { pad(cell.width, widths[n][j], to: &out) }
+            }
+            if n + 1 < lines.count { out.append("\n") }
+        }
+    }
+
+    private func pad(_ textWidth: Int, _ cellWidth: Int, to out: inout String.UnicodeScalarView) {
+        if padChar == "\t" {
+            guard tabWidth > 0 else { return }
+            let rounded = (cellWidth + tabWidth - 1) / tabWidth * tabWidth
+            let n = max(0, rounded - textWidth)
+            out.append(contentsOf: String(repeating: "\t", count: (n + tabWidth - 1) / tabWidth).unicodeScalars)
+        } else {
+            out.append(contentsOf: String(repeating: padChar, count: max(0, cellWidth - textWidth)).unicodeScalars)
+        }
+    }
+
+    private func width(of text: String.UnicodeScalarView.SubSequence) -> Int {
+        switch cellWidth {
+        case .runes: return text.count
+        case .terminal: return text.reduce(0) { $0 + TerminalWidth.of($1) }
+        }
+    }
+}
