@@ -84,15 +84,15 @@ public enum DockerUnits {
             .prefix(19).replacingOccurrences(of: " ", with: "T") + "Z"
     }
 
-    /// The zone abbreviation Go prints: `UTC`, the tz database's name
-    /// (`CET`, `PST`), or `+03`/`+0530` when it has none.
+    /// The zone abbreviation Go prints: the tz database's name (`UTC`,
+    /// `CET`, `EST`, `+04`), else Go's numeric form (`+03`, `+0530`).
     private static func zoneName(_ zone: TimeZone, at date: Date, offset: Int) -> String {
-        let utcNames: Set<String> = ["UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Etc/Universal", "Zulu", "Etc/Zulu"]
-        if utcNames.contains(zone.identifier) { return "UTC" }
+        if let name = ZoneAbbreviation.name(of: zone, at: date) { return name }
         if let name = zone.abbreviation(for: date), name.count > 1,
            !((name.hasPrefix("GMT") || name.hasPrefix("UTC")) && name.count > 3) {
             return name
         }
+        if offset == 0 { return "UTC" }
         let sign = offset < 0 ? "-" : "+"
         let minutes = abs(offset) % 3600 / 60
         return sign + pad(abs(offset) / 3600, 2) + (minutes == 0 ? "" : pad(minutes, 2))

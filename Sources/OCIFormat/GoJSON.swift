@@ -9,7 +9,7 @@
 /// is `null`.
 enum GoJSON {
     /// Deepest nesting encoded.
-    static let maxDepth = 1000
+    static let maxDepth = 100
 
     /// Encodes `value` (or `null` for "no value").
     /// - Throws: ``TemplateError/badData(_:)`` for NaN/infinite numbers or too deep values.

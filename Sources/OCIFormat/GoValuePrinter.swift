@@ -2,7 +2,7 @@
 /// `{{.}}` prints them: `[a b]`, `map[k:v]`, `{a b}`, `<nil>`, `<no value>`.
 enum GoValuePrinter {
     /// Deepest value nesting printed; deeper data is an error, not a crash.
-    static let maxDepth = 1000
+    static let maxDepth = 100
 
     /// How an action prints its pipeline's value; "no value" prints `<no value>`.
     static func printed(_ value: TemplateValue?) throws -> String {

@@ -2,7 +2,10 @@
 enum GoVerb {
     typealias Spec = GoPrintf.Spec
 
-    static func format(_ arg: TemplateValue, verb: Character, spec: Spec, nested: Bool) throws -> String {
+    static func format(_ arg: TemplateValue, verb: Character, spec: Spec, nested: Bool, depth: Int = 0) throws -> String {
+        guard depth < GoValuePrinter.maxDepth else {
+            throw TemplateError.limit("value nested deeper than \(GoValuePrinter.maxDepth) levels")
+        }
         if verb == "T" { return pad(arg.goTypeName, spec) }
         switch arg {
         case .null:
@@ -19,13 +22,13 @@ enum GoVerb {
         case let .string(s):
             return try string(s, verb: verb, spec: spec, arg: arg)
         case let .array(items):
-            let parts = try items.map { try format($0, verb: verb, spec: spec, nested: true) }
+            let parts = try items.map { try format($0, verb: verb, spec: spec, nested: true, depth: depth + 1) }
             return "[" + parts.joined(separator: " ") + "]"
         case let .object(object):
             let parts = try object.entries.map { entry -> String in
-                let value = try format(entry.value, verb: verb, spec: spec, nested: true)
+                let value = try format(entry.value, verb: verb, spec: spec, nested: true, depth: depth + 1)
                 if object.isStructure { return spec.plusV ? entry.key + ":" + value : value }
-                return try format(.string(entry.key), verb: verb, spec: spec, nested: true) + ":" + value
+                return try format(.string(entry.key), verb: verb, spec: spec, nested: true, depth: depth + 1) + ":" + value
             }
             return (object.isStructure ? "{" : "map[") + parts.joined(separator: " ") + (object.isStructure ? "}" : "]")
         }

@@ -16,7 +16,8 @@ public struct TemplateOptions: Sendable, Equatable {
     public var maxOutputBytes: Int
     /// Largest number of nodes and commands one execution may evaluate.
     public var maxSteps: Int
-    /// Deepest nesting of `{{template}}` calls.
+    /// Deepest nesting of `{{template}}` calls (all nesting of control
+    /// structures, template calls and parentheses is also capped at 50 levels).
     public var maxTemplateDepth: Int
     /// Whether `json` escapes `<`, `>`, `&` as `\u003c` etc. (Go's
     /// `json.Marshal` default); docker's `json` function does not.
@@ -25,7 +26,7 @@ public struct TemplateOptions: Sendable, Equatable {
     /// Options with docker's behaviour and generous bounds.
     public init(
         missingKey: MissingKey = .default, maxOutputBytes: Int = 16 << 20, maxSteps: Int = 10_000_000,
-        maxTemplateDepth: Int = 100, jsonEscapesHTML: Bool = false
+        maxTemplateDepth: Int = 40, jsonEscapesHTML: Bool = false
     ) {
         self.missingKey = missingKey
         self.maxOutputBytes = maxOutputBytes

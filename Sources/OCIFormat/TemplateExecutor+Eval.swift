@@ -38,7 +38,7 @@ extension TemplateExecutor {
             return try evalFunction(dot, name, site: .command(command), args: Array(command.args.dropFirst()), final: final)
         case let .pipeline(pipe):
             try notAFunction(command.args, final)
-            return try evalPipeline(dot, pipe)
+            return try nested { try $0.evalPipeline(dot, pipe) }
         case let .variable(_, name, fields):
             location = .operand(first)
             return try evalVariable(dot, name, fields, args: command.args, final: final)
@@ -134,7 +134,7 @@ extension TemplateExecutor {
         case let .string(_, _, s): return .string(s)
         case let .field(_, names): return try evalFieldChain(dot, dot, names, args: [operand], final: .absent)
         case let .variable(_, name, fields): return try evalVariable(dot, name, fields, args: [], final: .absent)
-        case let .pipeline(pipe): return try evalPipeline(dot, pipe)
+        case let .pipeline(pipe): return try nested { try $0.evalPipeline(dot, pipe) }
         case let .identifier(_, name): return try evalFunction(dot, name, site: .operand(operand), args: [], final: .absent)
         case .chain: return try evalChain(dot, operand, args: [], final: .absent)
         }

@@ -45,6 +45,7 @@ struct TemplateExecutor {
     var vars: [(name: String, value: Value)]
     var steps = 0
     var depth = 0
+    var nesting = 0
     var location = Location.start
     var definitions: [String: [TemplateNode]] { template.parsed.definitions }
 
@@ -61,6 +62,19 @@ struct TemplateExecutor {
         if case .start = location { return .limit(message) }
         let (line, column) = template.location(of: location.pos)
         return .execution(line: line, column: column, context: location.description, message: message)
+    }
+
+    /// Deepest nesting of `if`/`with`/`range` bodies, template calls and
+    /// parenthesized pipelines in one execution, so that no template can
+    /// exhaust a thread stack (512 KiB suffices, even in debug builds).
+    static let maxNesting = 50
+
+    /// Runs `body` one nesting level deeper.
+    mutating func nested<T>(_ body: (inout TemplateExecutor) throws -> T) throws -> T {
+        guard nesting < Self.maxNesting else { throw fail("exceeded maximum nesting depth (\(Self.maxNesting))") }
+        nesting += 1
+        defer { nesting -= 1 }
+        return try body(&self)
     }
 
     mutating func step() throws {
@@ -104,13 +118,13 @@ struct TemplateExecutor {
                 let value = try evalPipeline(dot, pipe)
                 if pipe.declarations.isEmpty { try write(try GoValuePrinter.printed(value)) }
             case let .conditional(kind, clauses, elseList):
-                let flow = try walkConditional(dot, kind, clauses, elseList)
+                let flow = try nested { try $0.walkConditional(dot, kind, clauses, elseList) }
                 if flow != .normal { return flow }
             case let .range(pipe, body, elseList):
-                let flow = try walkRange(dot, pipe, body, elseList)
+                let flow = try nested { try $0.walkRange(dot, pipe, body, elseList) }
                 if flow != .normal { return flow }
             case let .template(call):
-                try walkTemplate(dot, call)
+                try nested { try $0.walkTemplate(dot, call) }
             case .breakLoop:
                 return .breakLoop
             case .continueLoop:

@@ -9,7 +9,7 @@ struct ParsedTemplate: Sendable {
 /// is bounded by `maxDepth`, so hostile templates cannot exhaust the stack.
 struct TemplateParser {
     /// Maximum nesting of `if`/`range`/`with`/`block` and parentheses.
-    static let maxDepth = 100
+    static let maxDepth = 50
 
     var tokens: [TemplateToken]
     var index = 0

@@ -51,7 +51,7 @@ extension TemplateValue: Decodable {
     /// map keys sorted; struct fields in order; `<`, `>`, `&` escaped only
     /// when `escapeHTML` is set, as docker's `json` function leaves them).
     /// - Throws: ``TemplateError/badData(_:)`` for NaN or infinities, or a
-    ///   value nested more than 1000 levels deep.
+    ///   value nested more than 100 levels deep.
     public func jsonString(escapeHTML: Bool = false) throws -> String {
         var out = ""
         try GoJSON.append(self, to: &out, escapeHTML: escapeHTML, depth: 0)

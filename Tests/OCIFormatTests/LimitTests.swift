@@ -31,7 +31,7 @@ import OCIFormat
 @Test func templateRecursionIsBounded() throws {
     let recursive = "{{define \"r\"}}{{template \"r\" .}}{{end}}{{template \"r\" .}}"
     #expect(errorMessage { try render(recursive) }
-        == #"template: :1:25: executing "" at <{{template "r" .}}>: exceeded maximum template depth (100)"#)
+        == #"template: :1:25: executing "" at <{{template "r" .}}>: exceeded maximum template depth (40)"#)
     let options = TemplateOptions(maxTemplateDepth: 3)
     let counting = "{{define \"c\"}}{{if .}}x{{template \"c\" (slice . 1)}}{{end}}{{end}}{{template \"c\" .}}"
     #expect(try render(counting, ["a", "b"], options: options) == "xx")
@@ -39,11 +39,11 @@ import OCIFormat
 }
 
 @Test func parseNestingIsBounded() throws {
-    let deepIf = String(repeating: "{{if 1}}", count: 101) + String(repeating: "{{end}}", count: 101)
+    let deepIf = String(repeating: "{{if 1}}", count: 51) + String(repeating: "{{end}}", count: 51)
     #expect(errorMessage { try Template(deepIf) } == "template: :1: max nesting depth exceeded")
-    let okIf = String(repeating: "{{if 1}}", count: 100) + "x" + String(repeating: "{{end}}", count: 100)
+    let okIf = String(repeating: "{{if 1}}", count: 50) + "x" + String(repeating: "{{end}}", count: 50)
     #expect(try Template(okIf).render(.null) == "x")
-    let deepParens = "{{" + String(repeating: "(", count: 101) + "1" + String(repeating: ")", count: 101) + "}}"
+    let deepParens = "{{" + String(repeating: "(", count: 51) + "1" + String(repeating: ")", count: 51) + "}}"
     #expect(errorMessage { try Template(deepParens) } == "template: :1: max expression depth exceeded")
     let longChain = "{{if 0}}{{" + String(repeating: "else if 0}}{{", count: 5000) + "else}}deep{{end}}"
     #expect(try Template(longChain).render(.null) == "deep")
@@ -52,8 +52,9 @@ import OCIFormat
 @Test func deepDataIsAnErrorNotACrash() throws {
     var value: TemplateValue = "leaf"
     for _ in 0..<2000 { value = .array([value]) }
-    #expect(errorMessage { try render("{{.}}", value) } == "template: value nested deeper than 1000 levels")
-    #expect(errorMessage { try render("{{json .}}", value) } == "template data: json: value nested deeper than 1000 levels")
+    #expect(errorMessage { try render("{{.}}", value) } == "template: value nested deeper than 100 levels")
+    #expect(errorMessage { try render("{{printf \"%d\" .}}", value) } == "template: value nested deeper than 100 levels")
+    #expect(errorMessage { try render("{{json .}}", value) } == "template data: json: value nested deeper than 100 levels")
 }
 
 @Test func hugeNumbersDoNotTrap() throws {
