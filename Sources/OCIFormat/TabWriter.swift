@@ -60,43 +60,38 @@ public struct TabWriter: Sendable, Equatable {
     public static let docker = TabWriter(minWidth: 10, tabWidth: 1, padding: 3, padChar: " ", cellWidth: .terminal)
 
     struct Cell {
-        var text: Substring.UnicodeScalarView
+        var start: Int
+        var end: Int
         var width: Int
         var htab: Bool
     }
 
     /// Aligns `text` (everything written, then flushed).
     public func format(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
+        let bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count + bytes.count / 2)
         var lines: [[Cell]] = [[]]
-        var cellStart = text.unicodeScalars.startIndex
-        let scalars = text.unicodeScalars
-        var i = scalars.startIndex
-        func terminateCell(at end: String.UnicodeScalarView.Index, htab: Bool) {
-            let content = scalars[cellStart..<end]
-            lines[lines.count - 1].append(Cell(text: content, width: width(of: content), htab: htab))
-        }
-        while i < scalars.endIndex {
-            let c = scalars[i]
-            if c == "\t" || c == "\u{0B}" || c == "\n" || c == "\u{0C}" {
-                terminateCell(at: i, htab: c == "\t")
-                cellStart = scalars.index(after: i)
-                if c == "\n" || c == "\u{0C}" { lines.append([]) }
-                if c == "\u{0C}" {
-                    write(lines, to: &out)
-                    lines = [[]]
-                    if flags.contains(.debug) { out.append(contentsOf: "---\n".unicodeScalars) }
-                }
+        var cellStart = 0
+        for (i, b) in bytes.enumerated() where b == 0x09 || b == 0x0B || b == 0x0A || b == 0x0C {
+            lines[lines.count - 1].append(Cell(start: cellStart, end: i, width: width(of: bytes[cellStart..<i]), htab: b == 0x09))
+            cellStart = i + 1
+            if b == 0x0A || b == 0x0C { lines.append([]) }
+            if b == 0x0C {
+                write(lines, bytes, to: &out)
+                lines = [[]]
+                if flags.contains(.debug) { out.append(contentsOf: Array("---\n".utf8)) }
             }
-            i = scalars.index(after: i)
         }
-        if cellStart < scalars.endIndex { terminateCell(at: scalars.endIndex, htab: false) }
-        write(lines, to: &out)
-        return String(out)
+        if cellStart < bytes.count {
+            lines[lines.count - 1].append(Cell(start: cellStart, end: bytes.count, width: width(of: bytes[cellStart...]), htab: false))
+        }
+        write(lines, bytes, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Column widths for one flushed section, then the padded text.
-    private func write(_ lines: [[Cell]], to out: inout String.UnicodeScalarView) {
+    private func write(_ lines: [[Cell]], _ bytes: [UInt8], to out: inout [UInt8]) {
         var widths = lines.map { Array(repeating: 0, count: max(0, $0.count - 1)) }
         let columns = widths.map(\.count).max() ?? 0
         for column in 0..<columns {
@@ -120,33 +115,40 @@ public struct TabWriter: Sendable, Equatable {
                 line = end
             }
         }
+        let right = flags.contains(.alignRight)
         for (n, cells) in lines.enumerated() {
             for (j, cell) in cells.enumerated() {
-                if j > 0, flags.contains(.debug) { out.append("|") }
+                if j > 0, flags.contains(.debug) { out.append(UInt8(ascii: "|")) }
                 let padded = j < widths[n].count
-                if padded, flags.contains(.alignRight), !cell.text.isEmpty { pad(cell.width, widths[n][j], to: &out) }
-                out.append(contentsOf: cell.text)
-                if padded, !flags.contains(.alignRight) || cell.text.isEmpty { pad(cell.width, widths[n][j], to: &out) }
+                let empty = cell.start == cell.end
+                if padded, right, !empty { pad(cell.width, widths[n][j], to: &out) }
+                out.append(contentsOf: bytes[cell.start..<cell.end])
+                if padded, !right || empty { pad(cell.width, widths[n][j], to: &out) }
             }
-            if n + 1 < lines.count { out.append("\n") }
+            if n + 1 < lines.count { out.append(0x0A) }
         }
     }
 
-    private func pad(_ textWidth: Int, _ cellWidth: Int, to out: inout String.UnicodeScalarView) {
+    private func pad(_ textWidth: Int, _ cellWidth: Int, to out: inout [UInt8]) {
         if padChar == "\t" {
             guard tabWidth > 0 else { return }
             let rounded = (cellWidth + tabWidth - 1) / tabWidth * tabWidth
             let n = max(0, rounded - textWidth)
-            out.append(contentsOf: String(repeating: "\t", count: (n + tabWidth - 1) / tabWidth).unicodeScalars)
+            out.append(contentsOf: repeatElement(0x09, count: (n + tabWidth - 1) / tabWidth))
         } else {
-            out.append(contentsOf: String(repeating: padChar, count: max(0, cellWidth - textWidth)).unicodeScalars)
+            let count = max(0, cellWidth - textWidth)
+            if let ascii = padChar.asciiValue {
+                out.append(contentsOf: repeatElement(ascii, count: count))
+            } else {
+                for _ in 0..<count { out.append(contentsOf: Array(String(padChar).utf8)) }
+            }
         }
     }
 
-    private func width(of text: String.UnicodeScalarView.SubSequence) -> Int {
-        switch cellWidth {
-        case .runes: return text.count
-        case .terminal: return text.reduce(0) { $0 + TerminalWidth.of($1) }
+    private func width(of text: ArraySlice<UInt8>) -> Int {
+        if cellWidth == .runes || text.allSatisfy({ $0 < 0x80 }) {
+            return text.reduce(0) { $0 + ($1 & 0xC0 == 0x80 ? 0 : 1) }
         }
+        return String(decoding: text, as: UTF8.self).unicodeScalars.reduce(0) { $0 + TerminalWidth.of($1) }
     }
 }

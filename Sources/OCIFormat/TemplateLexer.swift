@@ -42,13 +42,14 @@ struct TemplateLexer {
         tokens.append(TemplateToken(kind: .error, text: message, pos: start, line: line(at: start)))
     }
 
-    private func hasPrefix(_ s: String, at p: Int) -> Bool { source.hasPrefix(s, at: p) }
+    private func hasPrefix(_ s: StaticString, at p: Int) -> Bool { source.hasPrefix(s, at: p) }
 
-    private func find(_ s: String, from p: Int) -> Int? {
+    private func find(_ s: StaticString, from p: Int) -> Int? {
+        let first = s.withUTF8Buffer { $0[0] }
         var i = p
-        while i < bytes.count {
-            if hasPrefix(s, at: i) { return i }
-            i += 1
+        while let j = bytes[min(i, bytes.count)...].firstIndex(of: first) {
+            if hasPrefix(s, at: j) { return j }
+            i = j + 1
         }
         return nil
     }

@@ -10,10 +10,10 @@ struct TemplateSource: Sendable {
         String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
-    func hasPrefix(_ s: String, at p: Int) -> Bool {
-        let u = Array(s.utf8)
-        guard p >= 0, p + u.count <= bytes.count else { return false }
-        return bytes[p..<(p + u.count)].elementsEqual(u)
+    func hasPrefix(_ s: StaticString, at p: Int) -> Bool {
+        let n = s.utf8CodeUnitCount
+        guard p >= 0, p + n <= bytes.count else { return false }
+        return s.withUTF8Buffer { bytes[p..<(p + n)].elementsEqual($0) }
     }
 
     /// The Unicode scalar starting at `p` and its UTF-8 length.
