@@ -30,12 +30,12 @@ extension TemplateExecutor {
             let result: Value
             do {
                 result = try body(argv, FunctionContext(options: options))
-            } catch let error as TemplateFunctionError {
+            } catch let error as TemplateError {
+                throw error
+            } catch {
                 location = site
-                throw fail("error calling \(name): \(error.message)")
-            } catch let error as FunctionError {
-                location = site
-                throw fail("error calling \(name): \(error.message)")
+                let reason = (error as? FunctionError)?.message ?? "\(error)"
+                throw fail("error calling \(name): \(reason)")
             }
             if let result { try checkSize(result, of: name) }
             return result

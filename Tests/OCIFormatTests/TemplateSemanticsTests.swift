@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import OCIFormat
 
@@ -90,4 +91,41 @@ func language(template: String, expected: String) throws {
     let strict = TemplateOptions(missingKey: .error)
     #expect(errorMessage { try render("{{.b}}", data, options: strict) }
         == #"template: :1:2: executing "" at <.b>: map has no entry for key "b""#)
+}
+
+@Test func elseIfChainsShareVariables() throws {
+    #expect(try render("{{if $x := 0}}a{{else if $y := 1}}{{$x}}{{$y}}{{end}}") == "01")
+    #expect(try render("{{with $x := .A}}{{$x}}{{else with $y := .B}}{{$y}}{{end}}", ["B": "b"]) == "b")
+    #expect(errorMessage { try render("{{if 0}}{{$z := 1}}{{else}}{{$z}}{{end}}") }
+        == #"template: :1:29: executing "" at <$z>: undefined variable: $z"#)
+}
+
+@Test func valueTreeAPI() throws {
+    var object = TemplateObject(structure: "row", fields: [("B", "1"), ("A", "2"), ("B", "3")])
+    #expect(object.keys == ["B", "A"])
+    #expect(object["B"] == "3")
+    object.set("C", 4)
+    #expect(object.keys == ["B", "A", "C"])
+    var map = TemplateObject(map: ["b": 1, "a": 2])
+    map.set("ab", 3)
+    #expect(map.keys == ["a", "ab", "b"])
+    #expect(TemplateValue.object(map).goTypeName == "map[string]interface {}")
+    #expect(TemplateValue.map([:], elementZero: "").goTypeName == "map[string]string")
+    #expect(TemplateValue.structure("x", []).isTruthy)
+    #expect(!TemplateValue.map([:]).isTruthy)
+
+    let decoded = try TemplateValue(json: Data(#"{"b":true,"i":7,"d":2.5,"s":"x","n":null,"a":[1,"y"],"o":{}}"#.utf8))
+    #expect(decoded == .map(["b": true, "i": 7, "d": 2.5, "s": "x", "n": nil, "a": [1, "y"], "o": .map([:])]))
+    #expect(errorMessage { try TemplateValue(json: Data("{".utf8)) }?.hasPrefix("template data: not valid JSON") == true)
+
+    struct Config: Encodable { let Env: [String]; let User: String }
+    let encoded = try TemplateValue(encoding: Config(Env: ["A=1"], User: "root"))
+    #expect(try render("{{.User}} {{index .Env 0}} {{json .}}", encoded) == #"root A=1 {"Env":["A=1"],"User":"root"}"#)
+}
+
+@Test func functionsMayThrowAnyError() throws {
+    struct Oops: Error, CustomStringConvertible { var description: String { "oops" } }
+    let failing = TemplateFunction("fail", parameters: []) { _ in throw Oops() }
+    let template = try Template("{{fail}}", functions: .docker.adding([failing]))
+    #expect(errorMessage { try template.render(.null) } == #"template: :1:2: executing "" at <fail>: error calling fail: oops"#)
 }
