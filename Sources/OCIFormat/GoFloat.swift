@@ -39,7 +39,7 @@ enum GoFloat {
     }
 
     /// `%v` / `%g` with no precision: shortest digits, exponent form when the
-    /// exponent is below -4 or at least 21 for `json` (`eLimit` 21) or 6 (fmt).
+    /// decimal exponent is below -4 or at least 6 (`1e+06`, `1e-05`, `123456`).
     static func shortestG(_ v: Double) -> String {
         if let s = special(v) { return s }
         let sign = v.sign == .minus ? "-" : ""

@@ -57,6 +57,7 @@ struct GoPrintf {
 
     private mutating func verb() throws {
         var spec = Spec()
+        goodArgNum = true
         flags: while i < format.count {
             switch format[i] {
             case "#": spec.sharp = true

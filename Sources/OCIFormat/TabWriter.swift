@@ -34,23 +34,24 @@ public struct TabWriter: Sendable, Equatable {
     }
 
     /// Minimal cell width, padding included.
-    public var minWidth: Int
+    public let minWidth: Int
     /// Width of a tab when padding with tabs.
-    public var tabWidth: Int
+    public let tabWidth: Int
     /// Padding added to each cell's width.
-    public var padding: Int
-    /// The padding character (an ASCII character; `\t` pads with tabs).
-    public var padChar: Character
+    public let padding: Int
+    /// The padding character (`\t` pads with tabs).
+    public let padChar: Character
     /// Formatting flags.
-    public var flags: Flags
+    public let flags: Flags
     /// Width measure for cell text.
-    public var cellWidth: CellWidth
+    public let cellWidth: CellWidth
 
-    /// A writer with Go's `tabwriter.NewWriter` parameters; negative values are treated as 0.
+    /// A writer with Go's `tabwriter.NewWriter` parameters; each width is
+    /// clamped to `0...65536`.
     public init(minWidth: Int, tabWidth: Int, padding: Int, padChar: Character, flags: Flags = [], cellWidth: CellWidth = .runes) {
-        self.minWidth = max(0, minWidth)
-        self.tabWidth = max(0, tabWidth)
-        self.padding = max(0, padding)
+        self.minWidth = min(max(0, minWidth), 1 << 16)
+        self.tabWidth = min(max(0, tabWidth), 1 << 16)
+        self.padding = min(max(0, padding), 1 << 16)
         self.padChar = padChar
         self.flags = padChar == "\t" ? flags.subtracting(.alignRight) : flags
         self.cellWidth = cellWidth

@@ -66,7 +66,7 @@ func functions(template: String, expected: String) throws {
      "%!d(string=x)|%!s(int=5)|%!d(<nil>)|%!t(string=x)|%!z(int=1)"),
     ("{{printf \"%s\"}}|{{printf \"a\" 1 \"b\"}}|{{printf \"%\"}}|{{printf \"%d %d\" 1}}",
      "%!s(MISSING)|a%!(EXTRA int=1, string=b)|%!(NOVERB)|1 %!d(MISSING)"),
-    ("{{printf \"%[2]s %[1]s|%[3]d\" \"a\" \"b\"}}", "b a|%!d(BADINDEX)"),
+    ("{{printf \"%[2]s %[1]s|%[3]d|%[1]s\" \"a\" \"b\"}}", "b a|%!d(BADINDEX)|a"),
     ("{{printf \"%*d|%-*d|%.*f\" 4 1 4 2 2 3.14159}}", "   1|2   |3.14"),
     ("{{printf \"%*d\" 2000000 1}}", "%!(BADWIDTH)1"),
     ("{{printf \"%v|%q|%d|%5d|%s\" .L .L .Nums .Nums .Mixed}}", "[a b c d]|[\"a\" \"b\" \"c\" \"d\"]|[1 2]|[    1     2]|[%!s(int=1) x <nil>]"),

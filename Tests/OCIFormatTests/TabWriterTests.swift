@@ -61,10 +61,12 @@ func goAlgorithm(input: String, expected: String) {
 
 @Test func cellWidths() {
     let runes = TabWriter(minWidth: 0, tabWidth: 0, padding: 1, padChar: ".")
-    var terminal = runes
-    terminal.cellWidth = .terminal
+    let terminal = TabWriter(minWidth: 0, tabWidth: 0, padding: 1, padChar: ".", cellWidth: .terminal)
     #expect(runes.format("日本\tx\nab\ty\n") == "日本.x\nab.y\n")
     #expect(terminal.format("日本\tx\nab\ty\n") == "日本.x\nab...y\n")
     #expect(terminal.format("e\u{301}\tx\nab\ty\n") == "e\u{301}..x\nab.y\n")
     #expect(runes.format("héllo\tx\nh\ty\n") == "héllo.x\nh.....y\n")
+    let huge = TabWriter(minWidth: Int.max, tabWidth: Int.max, padding: Int.max, padChar: "\t")
+    #expect(huge.minWidth == 65536 && huge.tabWidth == 65536)
+    #expect(huge.format("a\tb\n") == "a\t\tb\n")
 }
