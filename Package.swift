@@ -30,14 +30,14 @@ let package = Package(
         .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIStore"]),
         // Layer operations: union view, diff, commit layers.
         .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"]),
-        // docker-compatible output formatting: Go templates, tables, units.
-        .target(name: "OCIFormat"),
         // Command-line verbs.
         .target(name: "OCICommands", dependencies: [
             "OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),
+        // docker-compatible output formatting: Go templates, tables, units (Foundation only).
+        .target(name: "OCIFormat"),
 
         .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"], path: "Tests/OCITestSupport"),
         .testTarget(name: "OCICoreTests", dependencies: ["OCICore", "OCITestSupport"]),
