@@ -41,6 +41,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),
+        // docker-compatible output formatting: Go templates, tables, units (Foundation only).
+        .target(name: "OCIFormat"),
 
         .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive", "OCILayer", "OCITransport"],
                 path: "Tests/OCITestSupport"),
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "OCIArchiveTests", dependencies: ["OCIImage", "OCIArchive", "OCIStore", "OCITransport", "OCITestSupport"]),
         .testTarget(name: "OCILayerTests", dependencies: ["OCIImage", "OCILayer", "OCIArchive", "OCIStore", "OCITransport", "OCITestSupport"]),
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
+        .testTarget(name: "OCIFormatTests", dependencies: ["OCIFormat"]),
     ],
     swiftLanguageModes: [.v6]
 )
