@@ -1,0 +1,83 @@
+/// Every path an analysis met, interned once: a name and the index of the
+/// parent, so a path costs one short string however deep it is, and a file
+/// list or an HTML report can name paths by number.
+///
+/// Index 0 is the root (`/`, empty name, parent -1).
+public struct AnalysisPathTable: Sendable {
+    /// The last component of each path ("" for the root).
+    public private(set) var names: [String] = [""]
+    /// The parent of each path (-1 for the root).
+    public private(set) var parents: [Int32] = [-1]
+    private var lookup: [Key: Int32] = [:]
+
+    private struct Key: Hashable {
+        var parent: Int32
+        var name: String
+    }
+
+    /// The root's index.
+    public static let root: Int32 = 0
+
+    public init() {}
+
+    /// Number of paths.
+    public var count: Int { names.count }
+
+    /// The index of `name` below `parent`, added when new.
+    mutating func intern(_ parent: Int32, _ name: String) -> Int32 {
+        let key = Key(parent: parent, name: name)
+        if let id = lookup[key] { return id }
+        let id = Int32(names.count)
+        names.append(name)
+        parents.append(parent)
+        lookup[key] = id
+        return id
+    }
+
+    /// The index of a path given as components from the root, added when new.
+    mutating func intern(_ components: [String]) -> Int32 {
+        var id = Self.root
+        for c in components { id = intern(id, c) }
+        return id
+    }
+
+    /// The index of an existing child, nil when unknown.
+    func child(_ parent: Int32, _ name: String) -> Int32? { lookup[Key(parent: parent, name: name)] }
+
+    /// The parent of `id` (-1 for the root).
+    public func parent(_ id: Int32) -> Int32 { parents[Int(id)] }
+
+    /// The last component of `id`.
+    public func name(_ id: Int32) -> String { names[Int(id)] }
+
+    /// Number of components (0 for the root).
+    public func depth(_ id: Int32) -> Int {
+        var d = 0
+        var cur = id
+        while cur > 0 {
+            d += 1
+            cur = parents[Int(cur)]
+        }
+        return d
+    }
+
+    /// The components of `id`, from the root.
+    public func components(_ id: Int32) -> [String] {
+        var out: [String] = []
+        var cur = id
+        while cur > 0 {
+            out.append(names[Int(cur)])
+            cur = parents[Int(cur)]
+        }
+        return out.reversed()
+    }
+
+    /// The absolute path of `id` (`/` for the root), as `diff` prints it.
+    public func path(_ id: Int32) -> String { "/" + components(id).joined(separator: "/") }
+
+    /// Orders two paths by the bytes of their absolute paths (the order of
+    /// `ocitool diff`).
+    public func precedes(_ a: Int32, _ b: Int32) -> Bool {
+        Array(path(a).utf8).lexicographicallyPrecedes(Array(path(b).utf8))
+    }
+}
