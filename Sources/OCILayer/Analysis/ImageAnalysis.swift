@@ -112,8 +112,10 @@ public struct FileChange: Sendable, Equatable {
     /// The version it replaced or deleted (nil for additions).
     public var previous: Int?
     /// For deletions: the index of the marker in `LayerReport.deletions`
-    /// (nil when an unsupported member type removed the path).
+    /// (nil when a replacement or an unsupported member type removed it).
     public var deletion: Int?
+    /// For deletions: file data bytes hidden at and below the path.
+    public var hiddenBytes: Int64 = 0
 }
 
 /// How a path differs from the layer below.

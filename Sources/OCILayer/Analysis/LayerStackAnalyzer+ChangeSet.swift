@@ -47,8 +47,9 @@ extension LayerStackAnalyzer {
         for (path, version) in removed {
             var cur = path
             while cur > 0 {
-                if deletedAt[cur] != nil {
+                if let at = deletedAt[cur] {
                     summary.deleted.bytes += versions[Int(version)].dataSize
+                    files[at].hiddenBytes += versions[Int(version)].dataSize
                     break
                 }
                 cur = paths.parent(cur)
