@@ -8,6 +8,7 @@ extension AnalysisText {
             var path: Int32
             var version: Int
             var marker: ChangeKind?
+            var hiddenBytes: Int64 = 0
         }
         var marks: [Int32: ChangeKind] = [:]
         var children: [Int32: [Line]] = [:]
@@ -19,7 +20,8 @@ extension AnalysisText {
         }
         for f in last?.files ?? [] where f.change == .deleted {
             if let prev = f.previous {
-                children[a.paths.parent(f.path), default: []].append(Line(path: f.path, version: prev, marker: .deleted))
+                children[a.paths.parent(f.path), default: []].append(Line(path: f.path, version: prev, marker: .deleted,
+                                                                            hiddenBytes: f.hiddenBytes))
             }
         }
         var rows: [[String]] = []
@@ -39,7 +41,7 @@ extension AnalysisText {
             if v.kind == .directory { name += "/" }
             if let t = v.linkTarget { name += (v.kind == .hardlink ? " => " : " -> ") + oneLine(t) }
             let branch = prefix + (isLast ? "└── " : "├── ")
-            let shownSize = v.kind == .directory ? "-" : size(line.marker == .deleted ? v.dataSize : v.size)
+            let shownSize = line.marker == .deleted ? size(line.hiddenBytes) : v.kind == .directory ? "-" : size(v.size)
             rows.append([line.marker?.letter ?? "", "\(v.layer < 0 ? "-" : String(v.layer))", shownSize, branch + name])
             if v.kind == .directory && line.marker != .deleted {
                 let childPrefix = prefix + (isLast ? "    " : "│   ")
