@@ -1,5 +1,3 @@
-import Foundation
-import OCICore
 
 /// `ocitool analyze --html FILE`: one self-contained page (inline CSS, JS
 /// and SVG; no network, fonts or images) with the layer stack as stacked
@@ -15,41 +13,6 @@ public enum AnalysisHTML {
     /// How many wasted paths the page lists.
     public static let wastedShown = 500
 
-    struct Data: Encodable {
-        var name: String
-        var id: String?
-        var totals: Totals
-        var layers: [Layer]
-        var names: [String]
-        var parents: [Int32]
-        var final: Files
-        var wasted: [[Int64]]
-    }
-
-    struct Totals: Encodable {
-        var size: Int64, stored: Int64, final: Int64, wasted: Int64, paths: Int, files: Int
-        var efficiency: Double, diveWasted: Int64, userRatio: Double?
-    }
-
-    struct Layer: Encodable {
-        var i: Int
-        var digest: String
-        var stored: Int64, size: Int64, wasted: Int64, entries: Int
-        var by: String, comment: String
-        var added: [Int64], changed: [Int64], unchanged: [Int64], deleted: [Int64]
-        var hidden: Int
-        var files: Files
-    }
-
-    /// Parallel arrays: path index, change letter, kind letter, size, layer.
-    struct Files: Encodable {
-        var p: [Int32] = []
-        var c = ""
-        var k = ""
-        var s: [Int64] = []
-        var l: [Int] = []
-    }
-
     static func kindLetter(_ k: PathVersion.Kind) -> Character {
         switch k {
         case .file: return "f"
@@ -62,55 +25,98 @@ public enum AnalysisHTML {
         }
     }
 
-    static func data(_ a: ImageAnalysis) -> Data {
+    /// The embedded data: `names`/`parents` (the path table), `final`
+    /// (the final tree as parallel arrays p path, k kind letter, s bytes, l
+    /// layer), `layers` (figures and the change list as parallel arrays p
+    /// path, c change letter, k kind, s size, l hiding layer or -1), and
+    /// `wasted` ([path, bytes, layer, hidden by]).
+    static func data(_ a: ImageAnalysis) -> [UInt8] {
+        var j = PageJSON()
         let t = a.totals
-        let layers = a.layers.map { l -> Layer in
-            var f = Files()
-            for c in l.files {
-                guard let v = (c.version ?? c.previous).map({ a.versions[$0] }) else { continue }
-                f.p.append(c.path)
-                f.c.append(Character(c.change.letter))
-                f.k.append(kindLetter(v.kind))
-                f.s.append(c.change == .deleted ? c.hiddenBytes : v.size)
-                // For what the layer wrote: the layer that hid it (-1: still in the final image).
-                f.l.append(c.change == .deleted ? -1 : (v.hiddenBy ?? -1))
-            }
+        j.raw("{")
+        j.key("name"); j.string(a.name)
+        j.key("id"); if let id = a.imageID { j.string(id) } else { j.raw("null") }
+        j.key("totals"); j.raw("{")
+        j.key("size"); j.number(t.size)
+        j.key("stored"); j.number(t.storedSize)
+        j.key("final"); j.number(t.finalSize)
+        j.key("wasted"); j.number(t.wastedBytes)
+        j.key("paths"); j.number(t.finalPaths)
+        j.key("files"); j.number(t.finalFiles)
+        j.key("efficiency"); j.number(a.dive.efficiency)
+        j.key("diveWasted"); j.number(a.dive.wastedBytes)
+        j.key("userRatio"); j.number(a.dive.userWastedRatio)
+        j.raw("}")
+        j.key("layers"); j.raw("[")
+        for (i, l) in a.layers.enumerated() {
+            if i > 0 { j.raw(",") }
             let s = l.summary
-            return Layer(i: l.index, digest: l.digest, stored: l.storedSize, size: l.size, wasted: l.wastedBytes,
-                         entries: l.entries, by: l.history?.createdBy ?? "", comment: l.history?.comment ?? "",
-                         added: [Int64(s.added.count), s.added.bytes], changed: [Int64(s.changed.count), s.changed.bytes],
-                         unchanged: [Int64(s.unchanged.count), s.unchanged.bytes],
-                         deleted: [Int64(s.deleted.count), s.deleted.bytes], hidden: s.hiddenPaths, files: f)
+            j.raw("{")
+            j.key("i"); j.number(l.index)
+            j.key("digest"); j.string(l.digest)
+            j.key("stored"); j.number(l.storedSize)
+            j.key("size"); j.number(l.size)
+            j.key("wasted"); j.number(l.wastedBytes)
+            j.key("entries"); j.number(l.entries)
+            j.key("by"); j.string(l.history?.createdBy ?? "")
+            j.key("comment"); j.string(l.history?.comment ?? "")
+            j.key("added"); j.numbers([Int64(s.added.count), s.added.bytes])
+            j.key("changed"); j.numbers([Int64(s.changed.count), s.changed.bytes])
+            j.key("unchanged"); j.numbers([Int64(s.unchanged.count), s.unchanged.bytes])
+            j.key("deleted"); j.numbers([Int64(s.deleted.count), s.deleted.bytes])
+            j.key("hidden"); j.number(s.hiddenPaths)
+            var p: [Int32] = [], c = "", k = "", sizes: [Int64] = [], hid: [Int] = []
+            for f in l.files {
+                guard let v = (f.version ?? f.previous).map({ a.versions[$0] }) else { continue }
+                p.append(f.path)
+                c += f.change.letter
+                k.append(kindLetter(v.kind))
+                sizes.append(f.change == .deleted ? f.hiddenBytes : v.size)
+                // For what the layer wrote: the layer that hid it (-1: still in the final image).
+                hid.append(f.change == .deleted ? -1 : (v.hiddenBy ?? -1))
+            }
+            j.key("files"); j.raw("{")
+            j.key("p"); j.numbers(p)
+            j.key("c"); j.string(c)
+            j.key("k"); j.string(k)
+            j.key("s"); j.numbers(sizes)
+            j.key("l"); j.numbers(hid)
+            j.raw("}}")
         }
-        var final = Files()
+        j.raw("]")
+        j.key("names"); j.strings(a.paths.names)
+        j.key("parents"); j.numbers(a.paths.parents)
+        var p: [Int32] = [], k = "", sizes: [Int64] = [], layers: [Int] = []
         for v in a.finalTree {
             let pv = a.versions[v]
-            final.p.append(pv.path)
-            final.k.append(kindLetter(pv.kind))
-            final.s.append(pv.finalBytes)
-            final.l.append(pv.layer)
+            p.append(pv.path)
+            k.append(kindLetter(pv.kind))
+            sizes.append(pv.finalBytes)
+            layers.append(pv.layer)
         }
-        let wasted = a.wasted.prefix(wastedShown).map { [Int64($0.path), $0.size, Int64($0.layer), Int64($0.hiddenBy)] }
-        return Data(name: a.name, id: a.imageID,
-                    totals: Totals(size: t.size, stored: t.storedSize, final: t.finalSize, wasted: t.wastedBytes,
-                                   paths: t.finalPaths, files: t.finalFiles, efficiency: a.dive.efficiency,
-                                   diveWasted: a.dive.wastedBytes, userRatio: a.dive.userWastedRatio),
-                    layers: layers, names: a.paths.names, parents: a.paths.parents, final: final, wasted: Array(wasted))
+        j.key("final"); j.raw("{")
+        j.key("p"); j.numbers(p)
+        j.key("k"); j.string(k)
+        j.key("s"); j.numbers(sizes)
+        j.key("l"); j.numbers(layers)
+        j.raw("}")
+        j.key("wasted"); j.raw("[")
+        for (i, w) in a.wasted.prefix(wastedShown).enumerated() {
+            if i > 0 { j.raw(",") }
+            j.numbers([Int64(w.path), w.size, Int64(w.layer), Int64(w.hiddenBy)])
+        }
+        j.raw("]}")
+        return j.bytes
     }
 
     /// The page.
-    public static func render(_ a: ImageAnalysis) throws -> [UInt8] {
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.withoutEscapingSlashes]
-        var json = String(decoding: try enc.encode(data(a)), as: UTF8.self)
-        // Inside <script>, no "<" may appear: "</script>" or "<!--" in a file name would end or bend the block.
-        json = json.replacingOccurrences(of: "<", with: "\\u003c")
-            .replacingOccurrences(of: "\u{2028}", with: "\\u2028").replacingOccurrences(of: "\u{2029}", with: "\\u2029")
+    public static func render(_ a: ImageAnalysis) -> [UInt8] {
         let title = escape("ocitool analyze: \(a.name)")
-        var page = pageHead.replacingOccurrences(of: "@TITLE@", with: title)
-        page += "<script type=\"application/json\" id=\"analysis-data\">" + json + "</script>\n"
-        page += "<script>\n" + pageScript + "\n</script>\n</body>\n</html>\n"
-        return Array(page.utf8)
+        var page = Array(pageHead.replacingOccurrences(of: "@TITLE@", with: title).utf8)
+        page += Array("<script type=\"application/json\" id=\"analysis-data\">".utf8)
+        page += data(a)
+        page += Array(("</script>\n<script>\n" + pageScript + "\n</script>\n</body>\n</html>\n").utf8)
+        return page
     }
 
     static func escape(_ s: String) -> String {

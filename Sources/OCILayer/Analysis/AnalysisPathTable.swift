@@ -78,6 +78,27 @@ public struct AnalysisPathTable: Sendable {
     /// Orders two paths by the bytes of their absolute paths (the order of
     /// `ocitool diff`).
     public func precedes(_ a: Int32, _ b: Int32) -> Bool {
-        Array(path(a).utf8).lexicographicallyPrecedes(Array(path(b).utf8))
+        ByteOrder.precedes(path(a), path(b))
     }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Byte order of UTF-8 strings (the order `diff` and `tar --sort=name`
+/// use), with `memcmp`: sorting 100k paths stays fast in a debug build.
+enum ByteOrder {
+    static func precedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        let n = min(a.count, b.count)
+        let c: Int32 = a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                guard n > 0, let x = pa.baseAddress, let y = pb.baseAddress else { return 0 }
+                return memcmp(x, y, n)
+            }
+        }
+        return c != 0 ? c < 0 : a.count < b.count
+    }
+
+    static func precedes(_ a: String, _ b: String) -> Bool { precedes(Array(a.utf8), Array(b.utf8)) }
 }

@@ -28,9 +28,9 @@ extension AnalysisText {
         // Iterative depth-first walk: (line, prefix for its children, is last sibling).
         var stack: [(Line, String, Bool, Int)] = []
         func push(_ parent: Int32, prefix: String, depth: Int) {
-            let kids = (children[parent] ?? []).sorted {
-                Array(a.paths.name($0.path).utf8).lexicographicallyPrecedes(Array(a.paths.name($1.path).utf8))
-            }
+            var keyed = (children[parent] ?? []).map { (key: Array(a.paths.name($0.path).utf8), line: $0) }
+            keyed.sort { ByteOrder.precedes($0.key, $1.key) }
+            let kids = keyed.map(\.line)
             for (i, k) in kids.enumerated().reversed() { stack.append((k, prefix, i == kids.count - 1, depth)) }
         }
         rows.append(["", "-", "-", "/"])

@@ -115,7 +115,7 @@ struct DiveAccumulator {
         }
         inefficient.sort {
             $0.cumulativeSize != $1.cumulativeSize ? $0.cumulativeSize > $1.cumulativeSize
-                : Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8))
+                : ByteOrder.precedes($0.path, $1.path)
         }
         let size = layerSizes.reduce(0, +)
         let user = layerSizes.dropFirst().reduce(0, +)

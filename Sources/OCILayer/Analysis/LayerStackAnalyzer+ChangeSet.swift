@@ -55,8 +55,9 @@ extension LayerStackAnalyzer {
                 cur = paths.parent(cur)
             }
         }
-        let keys = Dictionary(uniqueKeysWithValues: files.map { ($0.path, Array(paths.path($0.path).utf8)) })
-        files.sort { (keys[$0.path] ?? []).lexicographicallyPrecedes(keys[$1.path] ?? []) }
+        var keyed = files.map { (key: Array(paths.path($0.path).utf8), change: $0) }
+        keyed.sort { ByteOrder.precedes($0.key, $1.key) }
+        files = keyed.map(\.change)
         summary.whiteouts = deletions.filter { $0.kind == .whiteout }.count
         summary.opaqueDirectories = deletions.filter { $0.kind == .opaque }.count
         return LayerReport(index: index, digest: layerInput.digest, mediaType: layerInput.mediaType,

@@ -8,8 +8,9 @@ extension LayerStackAnalyzer {
         var stack: [Node] = [root]
         while let n = stack.popLast() {
             if n !== root { order.append(Int(n.version)) }
-            let kids = n.children.values.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
-            stack.append(contentsOf: kids.reversed())
+            var kids = n.children.values.map { (key: Array($0.name.utf8), node: $0) }
+            kids.sort { ByteOrder.precedes($0.key, $1.key) }
+            stack.append(contentsOf: kids.reversed().map(\.node))
         }
         var finalBytes = [Int64](repeating: 0, count: versions.count)
         var seen = Set<Int32>()
@@ -35,13 +36,13 @@ extension LayerStackAnalyzer {
                                          hiddenBy: Int(inode.deadAt)))
             }
         }
-        let keys = Dictionary(wasted.map { ($0.path, Array(paths.path($0.path).utf8)) }, uniquingKeysWith: { a, _ in a })
-        wasted.sort { a, b in
-            if a.size != b.size { return a.size > b.size }
-            let ka = keys[a.path] ?? [], kb = keys[b.path] ?? []
-            if ka != kb { return ka.lexicographicallyPrecedes(kb) }
-            return a.layer < b.layer
+        var keyed = wasted.map { (key: Array(paths.path($0.path).utf8), file: $0) }
+        keyed.sort { a, b in
+            if a.file.size != b.file.size { return a.file.size > b.file.size }
+            if a.key != b.key { return ByteOrder.precedes(a.key, b.key) }
+            return a.file.layer < b.file.layer
         }
+        wasted = keyed.map(\.file)
         for i in reports.indices { reports[i].wastedBytes = wastedPerLayer[i] }
         let publicVersions = versions.enumerated().map { i, v in publicVersion(v, finalBytes: finalBytes[i]) }
         let size = reports.reduce(Int64(0)) { $0 + $1.size }
