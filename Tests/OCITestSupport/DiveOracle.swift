@@ -26,6 +26,7 @@ public enum DiveOracle {
 
     public struct OracleError: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     static let script = #"""
