@@ -46,7 +46,7 @@ struct DiveAccumulator {
     /// still there).
     mutating func member(_ entry: TarEntry, _ member: LayerMember, analyzer: LayerStackAnalyzer, _ ctx: EntryContext) {
         guard let comps = try? MemberPath.components(entry.path, ctx), let last = comps.last else { return }
-        currentSize += entry.size
+        currentSize +|= entry.size
         let parentKey = comps.dropLast().joined(separator: "/")
         if last.hasPrefix(".wh..wh..") {
             if !comps.dropLast().isEmpty { ensure(parentKey) }
@@ -76,7 +76,7 @@ struct DiveAccumulator {
                 path = String(key.dropFirst(LayerMember.whiteoutPrefix.count))
             }
             var s = stats["/" + path, default: PathStat()]
-            s.cumulative += node.size
+            s.cumulative +|= node.size
             if s.minimum < 0 || node.size < s.minimum { s.minimum = node.size }
             s.references += 1
             stats["/" + path] = s
@@ -104,10 +104,10 @@ struct DiveAccumulator {
         var minimum: Int64 = 0, discovered: Int64 = 0, wasted: Int64 = 0
         var inefficient: [DiveFigures.InefficientFile] = []
         for (path, s) in stats {
-            minimum += max(0, s.minimum)
-            discovered += s.cumulative
+            minimum +|= max(0, s.minimum)
+            discovered +|= s.cumulative
             if s.references >= 2 {
-                wasted += s.cumulative
+                wasted +|= s.cumulative
                 if s.cumulative > 0 {
                     inefficient.append(.init(path: path, references: s.references, cumulativeSize: s.cumulative))
                 }
@@ -117,8 +117,8 @@ struct DiveAccumulator {
             $0.cumulativeSize != $1.cumulativeSize ? $0.cumulativeSize > $1.cumulativeSize
                 : ByteOrder.precedes($0.path, $1.path)
         }
-        let size = layerSizes.reduce(0, +)
-        let user = layerSizes.dropFirst().reduce(0, +)
+        let size = layerSizes.reduce(0, +|)
+        let user = layerSizes.dropFirst().reduce(0, +|)
         let ratio: Double? = user > 0 ? Double(wasted) / Double(user) : (wasted == 0 ? 0 : nil)
         return DiveFigures(efficiency: discovered == 0 ? 1 : Double(minimum) / Double(discovered), wastedBytes: wasted,
                            sizeBytes: size, userSizeBytes: user, userWastedRatio: ratio, inefficientFiles: inefficient)
@@ -140,7 +140,7 @@ extension LayerStackAnalyzer {
         var stack = [cur]
         while let n = stack.popLast() {
             let v = versions[Int(n.version)]
-            if v.layer < layer { total += v.diveSize }
+            if v.layer < layer { total +|= v.diveSize }
             stack.append(contentsOf: n.children.values)
         }
         return total

@@ -233,3 +233,18 @@ public struct DiveFigures: Sendable, Equatable {
         public var cumulativeSize: Int64
     }
 }
+
+extension Int64 {
+    /// Addition that stops at `Int64.max` instead of trapping: sizes come
+    /// from headers (a sparse file's logical size can be anything), and
+    /// sums of them must never crash the analysis.
+    static func +| (a: Int64, b: Int64) -> Int64 {
+        let (r, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? .max : .min) : r
+    }
+
+    static func +|= (a: inout Int64, b: Int64) { a = a +| b }
+}
+
+infix operator +|: AdditionPrecedence
+infix operator +|=: AssignmentPrecedence

@@ -53,7 +53,7 @@ extension LayerStackAnalyzer {
             attach(Node(path: pathID, name: name, version: newVersion(pathID, entry, facts: facts), parent: parent, touched: layer),
                    to: parent)
         case .regular:
-            let announced = entry.sparseRegions.map { $0.reduce(0) { $0 + $1.length } } ?? entry.size
+            let announced = entry.sparseRegions.map { $0.reduce(Int64(0)) { $0 +| $1.length } } ?? entry.size
             try meter.checkAnnounced(announced, ctx)
             let digest = try readContent(reader, ctx)
             if let existing { remove(existing, deletion: -1) }
@@ -114,7 +114,7 @@ extension LayerStackAnalyzer {
     /// A new version written by the current layer.
     private func newVersion(_ path: Int32, _ entry: TarEntry, facts: FileFacts, dataSize: Int64 = 0) -> Int32 {
         versions.append(Version(path: path, layer: Int32(layer), facts: facts, memberKind: entry.kind,
-                                dataSize: dataSize, diveSize: entry.size))
+                                dataSize: max(0, dataSize), diveSize: max(0, entry.size)))
         return Int32(versions.count - 1)
     }
 
@@ -164,12 +164,12 @@ extension LayerStackAnalyzer {
                 if inodes[Int(inode)].liveRefs == 0 { inodes[Int(inode)].deadAt = Int32(layer) }
             }
             count += 1
-            bytes += versions[v].dataSize
+            bytes +|= versions[v].dataSize
             stack.append(contentsOf: n.children.values)
         }
         if deletion >= 0 {
             deletions[Int(deletion)].hiddenPaths += count
-            deletions[Int(deletion)].hiddenBytes += bytes
+            deletions[Int(deletion)].hiddenBytes +|= bytes
         }
     }
 

@@ -17,7 +17,7 @@ extension LayerStackAnalyzer {
                 guard after >= 0 else { continue }
                 files.append(FileChange(path: path, change: .added, aspects: [], version: Int(after), previous: nil, deletion: nil))
                 summary.added.count += 1
-                summary.added.bytes += versions[Int(after)].dataSize
+                summary.added.bytes +|= versions[Int(after)].dataSize
             } else if after < 0 {
                 removed.append((path, before.version))
                 summary.hiddenPaths += 1
@@ -35,10 +35,10 @@ extension LayerStackAnalyzer {
                                         previous: Int(before.version), deletion: nil))
                 if aspects.isEmpty {
                     summary.unchanged.count += 1
-                    summary.unchanged.bytes += new.dataSize
+                    summary.unchanged.bytes +|= new.dataSize
                 } else {
                     summary.changed.count += 1
-                    summary.changed.bytes += new.dataSize
+                    summary.changed.bytes +|= new.dataSize
                     for a in aspects { summary.changedAspects[a, default: 0] += 1 }
                 }
             }
@@ -48,8 +48,8 @@ extension LayerStackAnalyzer {
             var cur = path
             while cur > 0 {
                 if let at = deletedAt[cur] {
-                    summary.deleted.bytes += versions[Int(version)].dataSize
-                    files[at].hiddenBytes += versions[Int(version)].dataSize
+                    summary.deleted.bytes +|= versions[Int(version)].dataSize
+                    files[at].hiddenBytes +|= versions[Int(version)].dataSize
                     break
                 }
                 cur = paths.parent(cur)

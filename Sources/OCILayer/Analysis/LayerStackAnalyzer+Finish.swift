@@ -26,11 +26,11 @@ extension LayerStackAnalyzer {
         var finalSize: Int64 = 0
         for inode in inodes {
             if inode.liveRefs > 0 {
-                finalSize += inode.size
+                finalSize +|= inode.size
                 continue
             }
             let v = versions[Int(inode.version)]
-            wastedPerLayer[Int(v.layer)] += inode.size
+            wastedPerLayer[Int(v.layer)] +|= inode.size
             if inode.size > 0 {
                 wasted.append(WastedFile(version: Int(inode.version), path: v.path, size: inode.size, layer: Int(v.layer),
                                          hiddenBy: Int(inode.deadAt)))
@@ -45,9 +45,9 @@ extension LayerStackAnalyzer {
         wasted = keyed.map(\.file)
         for i in reports.indices { reports[i].wastedBytes = wastedPerLayer[i] }
         let publicVersions = versions.enumerated().map { i, v in publicVersion(v, finalBytes: finalBytes[i]) }
-        let size = reports.reduce(Int64(0)) { $0 + $1.size }
-        let totals = ImageAnalysis.Totals(size: size, storedSize: reports.reduce(Int64(0)) { $0 + $1.storedSize },
-                                          finalSize: finalSize, wastedBytes: size - finalSize, finalPaths: order.count,
+        let size = reports.reduce(Int64(0)) { $0 +| $1.size }
+        let totals = ImageAnalysis.Totals(size: size, storedSize: reports.reduce(Int64(0)) { $0 +| $1.storedSize },
+                                          finalSize: finalSize, wastedBytes: max(0, size - finalSize), finalPaths: order.count,
                                           finalFiles: finalFiles, entries: meter.entries)
         return ImageAnalysis(name: input.name, imageID: input.imageID, layers: reports, paths: paths, versions: publicVersions,
                              finalTree: order, totals: totals, wasted: wasted, dive: dive.figures())

@@ -121,11 +121,16 @@ public final class LayerStackAnalyzer {
             entries += 1
             let ctx = EntryContext(layer: layerInput.source.name, entry: entry.path)
             try meter.countEntry(ctx)
+            // Indices are 32-bit; one member adds far fewer than a million paths (its components).
+            if versions.count > Int(Int32.max) - 1_000_000 || paths.count > Int(Int32.max) - 1_000_000 {
+                throw LayerError.limitExceeded(layer: ctx.layer, entry: ctx.entry, what: "number of paths",
+                                               limit: Int64(Int32.max) - 1_000_000, flag: "--max-entries")
+            }
             do {
                 let member = try LayerMember.classify(entry, ctx)
                 dive.member(entry, member, analyzer: self, ctx)
                 try apply(entry, member, reader: reader, ctx)
-                if entry.kind == .regular, case .entry = member { size += entry.size }
+                if entry.kind == .regular, case .entry = member { size +|= entry.size }
             } catch let e as LayerError where e.isUnsafeEntry && skipUnsafe {
                 warn("skipped: \(e)")
             }
