@@ -161,3 +161,28 @@ struct AnalyzeEngineTests {
         #expect(rows.contains("0 1kB │ └── link.bin => /data/big.bin"))
     }
 }
+
+/// Hostile shapes from `../shared/crashers`: a 20,000-level path and a path
+/// needing many implicit parents analyse quickly, without recursion.
+@Suite("Analyze: hostile layers")
+struct AnalyzeHostileTests {
+    @Test(arguments: ["hostile-U48.tar", "U49.tar"])
+    func deepPaths(_ name: String) throws {
+        let path = Fixtures.corpusDir + "/../crashers/" + name
+        try #require(FS.exists(path), "missing \(path)")
+        let tmp = try TempDir(prefix: "ocitool-analyze")
+        let image = try OpenedImage(path, store: ImageStore(root: tmp.file("store")))
+        defer { image.close() }
+        let start = Date()
+        let a = try LayerStackAnalyzer.analyze(AnalysisInput(record: image.record, layers: image.layers, name: name))
+        #expect(Date().timeIntervalSince(start) < 60)
+        #expect(a.totals.finalPaths > 8)
+        // ImageDiff itself recurses per level (a crasher of its own on the 20,000-level path): compare where it copes.
+        guard name == "U49.tar" else { return }
+        for n in 0..<image.layers.count {
+            let diff = try ImageDiff.diff(.layers(Array(image.layers.prefix(n))), .layers(Array(image.layers.prefix(n + 1))))
+            let ours = a.layers[n].files.filter { $0.change != .unchanged }.map { "\($0.change.letter) \(a.paths.path($0.path))" }
+            #expect(ours == diff.map(\.description), "layer \(n)")
+        }
+    }
+}

@@ -80,6 +80,46 @@ public struct AnalysisPathTable: Sendable {
     public func precedes(_ a: Int32, _ b: Int32) -> Bool {
         ByteOrder.precedes(path(a), path(b))
     }
+
+    /// `ids` (duplicates dropped) in the byte order of their absolute paths,
+    /// without building those paths: a walk of the tree they span where each
+    /// child sorts twice among its siblings, as itself (`name`) and as the
+    /// parent of its descendants (`name/`); so `/lib`, `/lib-x`, `/lib/a`
+    /// come out as `diff` sorts them. Cost grows with the paths and their
+    /// ancestors, not with their lengths squared.
+    public func sortedByPath(_ ids: [Int32]) -> [Int32] {
+        let wanted = Set(ids)
+        var kids: [Int32: [Int32]] = [:]
+        var included: Set<Int32> = [Self.root]
+        for id in wanted {
+            var cur = id
+            while cur > 0, included.insert(cur).inserted {
+                let p = parents[Int(cur)]
+                kids[p, default: []].append(cur)
+                cur = p
+            }
+        }
+        var out: [Int32] = []
+        out.reserveCapacity(wanted.count)
+        if wanted.contains(Self.root) { out.append(Self.root) }
+        var stack: [(id: Int32, descend: Bool)] = []
+        func pushChildren(of p: Int32) {
+            guard let list = kids[p] else { return }
+            var items: [(key: [UInt8], id: Int32, descend: Bool)] = []
+            for c in list {
+                let name = Array(names[Int(c)].utf8)
+                items.append((name, c, false))
+                if kids[c] != nil { items.append((name + [UInt8(ascii: "/")], c, true)) }
+            }
+            items.sort { ByteOrder.precedes($0.key, $1.key) }
+            for it in items.reversed() { stack.append((it.id, it.descend)) }
+        }
+        pushChildren(of: Self.root)
+        while let (id, descend) = stack.popLast() {
+            if descend { pushChildren(of: id) } else if wanted.contains(id) { out.append(id) }
+        }
+        return out
+    }
 }
 
 #if canImport(Glibc)

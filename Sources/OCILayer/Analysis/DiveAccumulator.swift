@@ -25,15 +25,17 @@ struct DiveAccumulator {
         var references = 0
     }
 
-    struct LayerNode {
-        var size: Int64 = 0
-        var whiteout = false
+    /// A node of dive's layer tree: a path (literal components, interned),
+    /// or the `.wh.NAME` node that names path NAME.
+    struct NodeKey: Hashable {
+        var path: Int32
+        var whiteout: Bool
     }
 
-    private(set) var stats: [String: PathStat] = [:]
+    private(set) var stats: [Int32: PathStat] = [:]
     private(set) var layerSizes: [Int64] = []
-    private var nodes: [String: LayerNode] = [:]
-    private var hasChildren: Set<String> = []
+    private var nodes: [NodeKey: Int64] = [:]
+    private var hasChildren: Set<Int32> = []
     private var currentSize: Int64 = 0
 
     mutating func beginLayer() {
@@ -46,82 +48,74 @@ struct DiveAccumulator {
     /// still there).
     mutating func member(_ entry: TarEntry, _ member: LayerMember, analyzer: LayerStackAnalyzer, _ ctx: EntryContext) {
         guard let comps = try? MemberPath.components(entry.path, ctx), let last = comps.last else { return }
-        currentSize +|= entry.size
-        let parentKey = comps.dropLast().joined(separator: "/")
+        currentSize +|= max(0, entry.size)
+        let parent = analyzer.paths.intern(Array(comps.dropLast()))
         if last.hasPrefix(".wh..wh..") {
-            if !comps.dropLast().isEmpty { ensure(parentKey) }
-            markAncestors(of: comps.count - 1, comps)
+            if parent != AnalysisPathTable.root, nodes[NodeKey(path: parent, whiteout: false)] == nil {
+                nodes[NodeKey(path: parent, whiteout: false)] = 0
+            }
+            markAncestors(of: parent, analyzer.paths)
             return
         }
-        let key = comps.joined(separator: "/")
-        var node = LayerNode(size: entry.size, whiteout: false)
         if last.hasPrefix(LayerMember.whiteoutPrefix) {
-            node.whiteout = true
-            var target = Array(comps.dropLast())
-            target.append(String(last.dropFirst(LayerMember.whiteoutPrefix.count)))
-            node.size = analyzer.lowerSubtreeSize(literal: target)
+            let name = String(last.dropFirst(LayerMember.whiteoutPrefix.count))
+            let target = analyzer.paths.intern(parent, name)
+            var literal = Array(comps.dropLast())
+            literal.append(name)
+            nodes[NodeKey(path: target, whiteout: true)] = analyzer.lowerSubtreeSize(literal: literal)
+            markAncestors(of: target, analyzer.paths)
+            return
         }
-        nodes[key] = node
-        markAncestors(of: comps.count, comps)
+        let id = analyzer.paths.intern(parent, last)
+        nodes[NodeKey(path: id, whiteout: false)] = max(0, entry.size)
+        markAncestors(of: id, analyzer.paths)
+    }
+
+    /// Makes every ancestor of `id` a node with a child (stops at the first
+    /// one already marked: its own ancestors are marked too).
+    private mutating func markAncestors(of id: Int32, _ paths: AnalysisPathTable) {
+        var cur = paths.parent(id)
+        while cur > 0, hasChildren.insert(cur).inserted {
+            let key = NodeKey(path: cur, whiteout: false)
+            if nodes[key] == nil { nodes[key] = 0 }
+            cur = paths.parent(cur)
+        }
     }
 
     /// Visits the finished layer tree's leaves.
     mutating func endLayer(index: Int) {
         layerSizes.append(currentSize)
-        for (key, node) in nodes where !hasChildren.contains(key) {
-            var path = key
-            if node.whiteout, let slash = key.lastIndex(of: "/") {
-                path = String(key[..<slash]) + "/" + key[key.index(slash, offsetBy: 1 + LayerMember.whiteoutPrefix.count)...]
-            } else if node.whiteout {
-                path = String(key.dropFirst(LayerMember.whiteoutPrefix.count))
-            }
-            var s = stats["/" + path, default: PathStat()]
-            s.cumulative +|= node.size
-            if s.minimum < 0 || node.size < s.minimum { s.minimum = node.size }
+        for (key, size) in nodes where key.whiteout || !hasChildren.contains(key.path) {
+            var s = stats[key.path, default: PathStat()]
+            s.cumulative +|= size
+            if s.minimum < 0 || size < s.minimum { s.minimum = size }
             s.references += 1
-            stats["/" + path] = s
+            stats[key.path] = s
         }
         nodes.removeAll()
         hasChildren.removeAll()
     }
 
-    private mutating func ensure(_ key: String) {
-        if nodes[key] == nil { nodes[key] = LayerNode() }
-    }
-
-    /// Makes the parents of the first `n` components exist, each with a child.
-    private mutating func markAncestors(of n: Int, _ comps: [String]) {
-        var prefix = ""
-        for i in 0..<max(0, n - 1) {
-            prefix = i == 0 ? comps[0] : prefix + "/" + comps[i]
-            ensure(prefix)
-            hasChildren.insert(prefix)
-        }
-    }
-
     /// The figures, by dive's definitions.
-    func figures() -> DiveFigures {
+    func figures(_ paths: AnalysisPathTable) -> DiveFigures {
         var minimum: Int64 = 0, discovered: Int64 = 0, wasted: Int64 = 0
-        var inefficient: [DiveFigures.InefficientFile] = []
-        for (path, s) in stats {
+        var inefficient: [(id: Int32, references: Int, size: Int64)] = []
+        for (id, s) in stats {
             minimum +|= max(0, s.minimum)
             discovered +|= s.cumulative
             if s.references >= 2 {
                 wasted +|= s.cumulative
-                if s.cumulative > 0 {
-                    inefficient.append(.init(path: path, references: s.references, cumulativeSize: s.cumulative))
-                }
+                if s.cumulative > 0 { inefficient.append((id, s.references, s.cumulative)) }
             }
         }
-        inefficient.sort {
-            $0.cumulativeSize != $1.cumulativeSize ? $0.cumulativeSize > $1.cumulativeSize
-                : ByteOrder.precedes($0.path, $1.path)
-        }
+        let rank = Dictionary(uniqueKeysWithValues: paths.sortedByPath(inefficient.map(\.id)).enumerated().map { ($1, $0) })
+        inefficient.sort { $0.size != $1.size ? $0.size > $1.size : (rank[$0.id] ?? 0) < (rank[$1.id] ?? 0) }
         let size = layerSizes.reduce(0, +|)
         let user = layerSizes.dropFirst().reduce(0, +|)
         let ratio: Double? = user > 0 ? Double(wasted) / Double(user) : (wasted == 0 ? 0 : nil)
         return DiveFigures(efficiency: discovered == 0 ? 1 : Double(minimum) / Double(discovered), wastedBytes: wasted,
-                           sizeBytes: size, userSizeBytes: user, userWastedRatio: ratio, inefficientFiles: inefficient)
+                           sizeBytes: size, userSizeBytes: user, userWastedRatio: ratio,
+                           inefficientFiles: inefficient.map { .init(path: paths.path($0.id), references: $0.references, cumulativeSize: $0.size) })
     }
 }
 

@@ -55,9 +55,8 @@ extension LayerStackAnalyzer {
                 cur = paths.parent(cur)
             }
         }
-        var keyed = files.map { (key: Array(paths.path($0.path).utf8), change: $0) }
-        keyed.sort { ByteOrder.precedes($0.key, $1.key) }
-        files = keyed.map(\.change)
+        let byPath = Dictionary(files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        files = paths.sortedByPath(files.map(\.path)).compactMap { byPath[$0] }
         summary.whiteouts = deletions.filter { $0.kind == .whiteout }.count
         summary.opaqueDirectories = deletions.filter { $0.kind == .opaque }.count
         return LayerReport(index: index, digest: layerInput.digest, mediaType: layerInput.mediaType,

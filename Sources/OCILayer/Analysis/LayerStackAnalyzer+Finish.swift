@@ -36,13 +36,12 @@ extension LayerStackAnalyzer {
                                          hiddenBy: Int(inode.deadAt)))
             }
         }
-        var keyed = wasted.map { (key: Array(paths.path($0.path).utf8), file: $0) }
-        keyed.sort { a, b in
-            if a.file.size != b.file.size { return a.file.size > b.file.size }
-            if a.key != b.key { return ByteOrder.precedes(a.key, b.key) }
-            return a.file.layer < b.file.layer
+        let rank = Dictionary(uniqueKeysWithValues: paths.sortedByPath(wasted.map(\.path)).enumerated().map { ($1, $0) })
+        wasted.sort { a, b in
+            if a.size != b.size { return a.size > b.size }
+            if a.path != b.path { return (rank[a.path] ?? 0) < (rank[b.path] ?? 0) }
+            return a.layer < b.layer
         }
-        wasted = keyed.map(\.file)
         for i in reports.indices { reports[i].wastedBytes = wastedPerLayer[i] }
         let publicVersions = versions.enumerated().map { i, v in publicVersion(v, finalBytes: finalBytes[i]) }
         let size = reports.reduce(Int64(0)) { $0 +| $1.size }
@@ -50,7 +49,7 @@ extension LayerStackAnalyzer {
                                           finalSize: finalSize, wastedBytes: max(0, size - finalSize), finalPaths: order.count,
                                           finalFiles: finalFiles, entries: meter.entries)
         return ImageAnalysis(name: input.name, imageID: input.imageID, layers: reports, paths: paths, versions: publicVersions,
-                             finalTree: order, totals: totals, wasted: wasted, dive: dive.figures())
+                             finalTree: order, totals: totals, wasted: wasted, dive: dive.figures(paths))
     }
 
     private func publicVersion(_ v: Version, finalBytes: Int64) -> PathVersion {
