@@ -228,8 +228,11 @@ window.addEventListener("error", function (e) {
     else { ctx.fillStyle = "#5f6b7a"; ctx.fillText("no file data", 10, 10); }
     rects.forEach(function (r) {
       var layer = r.node ? r.node.dom : (r.parent ? r.parent.dom : -1);
-      ctx.fillStyle = r.dir ? color(r.node.dom, true) : (r.node ? color(layer, false) : "#b9c0c8");
+      // Merged small entries take the colour of their directory's main layer, a little faded.
+      ctx.globalAlpha = r.node ? 1 : 0.6;
+      ctx.fillStyle = r.dir ? color(r.node.dom, true) : color(layer, false);
       ctx.fillRect(r.x, r.y, r.w, r.h);
+      ctx.globalAlpha = 1;
       ctx.strokeStyle = "rgba(255,255,255,0.9)"; ctx.lineWidth = 1; ctx.strokeRect(r.x + 0.5, r.y + 0.5, Math.max(0, r.w - 1), Math.max(0, r.h - 1));
       if (r.w > 44 && r.h > 12) {
         var name = r.node ? D.names[r.node.id] + (r.dir ? "/" : "") : "(" + r.count + " smaller)";
