@@ -5,7 +5,7 @@ BIN = .build/$(CONFIG)/ocitool
 DEMO_ROOT ?= /tmp/ocitool-demo-store
 DEMO_IMAGE ?= TestImages/podman-docker.tar
 BUILD_PKGS = libarchive-dev zlib1g-dev libssl-dev libzstd-dev libisal-dev pkg-config
-TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr
+TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr chromium
 
 .PHONY: deps build release test demo bench clean
 
@@ -38,6 +38,7 @@ demo: build
 	$(BIN) images --root $(DEMO_ROOT)
 	$(BIN) history --root $(DEMO_ROOT) localhost/ocitool-test/podman-docker:v1
 	$(BIN) inspect --root $(DEMO_ROOT) localhost/ocitool-test/podman-docker:v1
+	$(BIN) analyze --html $(DEMO_ROOT)/analyze.html TestImages/umoci-whiteout-oci.tar
 
 bench: deps
 	bash bench/run.sh

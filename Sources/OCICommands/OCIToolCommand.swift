@@ -8,7 +8,7 @@ public struct OCIToolCommand: ParsableCommand {
         subcommands: [
             LoadCommand.self, ImagesCommand.self, InspectCommand.self, HistoryCommand.self,
             TagCommand.self, RmiCommand.self, PruneCommand.self, MembersCommand.self, ConfigCommand.self,
-            UnpackCommand.self, ExportCommand.self, SquashCommand.self, DiffCommand.self,
+            UnpackCommand.self, ExportCommand.self, SquashCommand.self, DiffCommand.self, AnalyzeCommand.self,
             SaveCommand.self, CommitCommand.self, ConvertCommand.self, CopyCommand.self,
             ManifestCommand.self, DigestCommand.self, ValidateCommand.self, LsCommand.self, CatCommand.self, FsckCommand.self,
         ])
