@@ -10,6 +10,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Brought in by async-http-client; named so OCIRegistry and the test registry can use its modules.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
     ],
     targets: [
         // C libraries, each wrapped once (only OCICore imports them).
@@ -30,20 +34,36 @@ let package = Package(
         .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIStore"]),
         // Layer operations: union view, diff, commit layers.
         .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"]),
+        // Registry client (OCI distribution API, auth, TLS): the only module importing AsyncHTTPClient and NIO.
+        .target(name: "OCIRegistry", dependencies: [
+            "OCICore", "OCIModel",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         // Command-line verbs.
         .target(name: "OCICommands", dependencies: [
-            "OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer",
+            "OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer", "OCIRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),
 
-        .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"], path: "Tests/OCITestSupport"),
+        .target(name: "OCITestSupport", dependencies: [
+            "OCICore", "OCIModel", "OCIStore", "OCIArchive",
+            // Registry/: the in-process fake registry and token server (NIO HTTP server, tests only).
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Tests/OCITestSupport"),
         .testTarget(name: "OCICoreTests", dependencies: ["OCICore", "OCITestSupport"]),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel", "OCITestSupport"]),
         .testTarget(name: "OCIStoreTests", dependencies: ["OCIStore", "OCIArchive", "OCITestSupport"]),
         .testTarget(name: "OCIArchiveTests", dependencies: ["OCIArchive", "OCIStore", "OCITestSupport"]),
         .testTarget(name: "OCILayerTests", dependencies: ["OCILayer", "OCIArchive", "OCIStore", "OCITestSupport"]),
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
+        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCITestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
