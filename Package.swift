@@ -50,20 +50,23 @@ let package = Package(
         ]),
         .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),
 
-        .target(name: "OCITestSupport", dependencies: [
-            "OCICore", "OCIModel", "OCIStore", "OCIArchive",
-            // Registry/: the in-process fake registry and token server (NIO HTTP server, tests only).
+        .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"],
+                path: "Tests/OCITestSupport", exclude: ["Registry"]),
+        // Registry test support: distribution registries, a test CA, a token server and an
+        // in-process fake registry (NIO HTTP server); kept apart so other test targets do not link NIO.
+        .target(name: "OCIRegistryTestSupport", dependencies: [
+            "OCICore", "OCITestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-        ], path: "Tests/OCITestSupport"),
+        ], path: "Tests/OCITestSupport/Registry"),
         .testTarget(name: "OCICoreTests", dependencies: ["OCICore", "OCITestSupport"]),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel", "OCITestSupport"]),
         .testTarget(name: "OCIStoreTests", dependencies: ["OCIStore", "OCIArchive", "OCITestSupport"]),
         .testTarget(name: "OCIArchiveTests", dependencies: ["OCIArchive", "OCIStore", "OCITestSupport"]),
         .testTarget(name: "OCILayerTests", dependencies: ["OCILayer", "OCIArchive", "OCIStore", "OCITestSupport"]),
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
-        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCITestSupport"]),
+        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCIModel", "OCITestSupport", "OCIRegistryTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
