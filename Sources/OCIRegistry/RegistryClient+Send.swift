@@ -60,7 +60,7 @@ extension RegistryClient {
                 let err = response.error(call.context)
                 guard authRounds < 2,
                       try authenticate(challenges: challenges, scopes: call.scopes, sent: sentAuthorization, context: call.context) else {
-                    throw err
+                    throw try explain401(err, sent: sentAuthorization, scopes: call.scopes)
                 }
                 authRounds += 1
                 continue
@@ -88,6 +88,23 @@ extension RegistryClient {
             }
             return response
         }
+    }
+
+    /// Adds what was tried to a final 401 (never the secret itself).
+    private func explain401(_ err: RegistryError, sent: String?, scopes: [Scope]) throws -> RegistryError {
+        guard case let .status(ctx, status, code, message) = err else { return err }
+        var hint: String
+        if sent?.hasPrefix("Basic ") == true {
+            hint = "the credentials of user \(try registryCredentials()?.username ?? "?") were refused"
+        } else if sent?.hasPrefix("Bearer ") == true {
+            let wanted = Scope.union(scopes.map(\.description)).joined(separator: " ")
+            hint = "the token server did not grant \(wanted.isEmpty ? "access" : wanted)"
+                + (try registryCredentials() == nil ? " to anonymous users (no credentials configured)" : "")
+        } else {
+            hint = "no credentials configured for \(host.name)"
+        }
+        if let message, !message.isEmpty { hint = message + " (" + hint + ")" }
+        return .status(ctx, status: status, code: code ?? "UNAUTHORIZED", message: hint)
     }
 
     /// Is `url` on the registry's own host (scheme aside)? Only there is

@@ -143,7 +143,7 @@ extension RegistryClient {
         switch e {
         case .transport: return true
         case let .status(_, status, code, _):
-            return status == 429 || status >= 500 || code == "BLOB_UPLOAD_UNKNOWN" || status == 416
+            return status == 429 || status >= 500 || code == "BLOB_UPLOAD_UNKNOWN" || code == "BLOB_UPLOAD_INVALID" || status == 416
         default: return false
         }
     }

@@ -81,6 +81,9 @@ public final class RegistryClient: Sendable {
                            write: .milliseconds(Int64(options.readTimeout * 1000))),
             decompression: .disabled)
         config.httpVersion = .http1Only
+        // Retries are ours (bounded, with backoff); the pool's own would
+        // retry a refused TLS handshake until the connect timeout.
+        config.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroup: group, configuration: config)
     }
 

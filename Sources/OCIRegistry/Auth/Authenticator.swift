@@ -94,6 +94,7 @@ extension RegistryClient {
             throw RegistryError.authentication(context, "the registry's bearer challenge has no usable realm")
         }
         let creds = try registryCredentials()
+        let realmName = realmHost + (comps.port.map { ":\($0)" } ?? "")
         let realmIsLoopback = (try? RegistryHost(realmHost))?.isLoopback ?? false
         if creds != nil && scheme == "http" && !realmIsLoopback && state.current.scheme == "https" {
             throw RegistryError.authentication(context, "refusing to send credentials to the plain-HTTP token realm \(realmHost)")
@@ -156,8 +157,8 @@ extension RegistryClient {
             }
             guard status == 200 else {
                 let (code, message) = RegistryError.parseBody(exchange.collectPrefix(limit: RegistryLimits.errorBodyBytes))
-                let who = creds.map { "the credentials of user \($0.username) were refused by the token server \(realmHost)" }
-                    ?? "the token server \(realmHost) refused anonymous access"
+                let who = creds.map { "the credentials of user \($0.username) were refused by the token server \(realmName)" }
+                    ?? "the token server \(realmName) refused anonymous access"
                 let detail = [who, message].compactMap { $0 }.joined(separator: ": ")
                 throw RegistryError.status(context, status: status, code: code ?? (status == 401 ? "UNAUTHORIZED" : status == 403 ? "DENIED" : nil), message: detail)
             }

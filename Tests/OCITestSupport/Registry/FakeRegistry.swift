@@ -112,6 +112,12 @@ public final class FakeRegistry: @unchecked Sendable {
             return _hook
         }
         if let hook, let r = hook(req, self) { return r }
+        return process(req)
+    }
+
+    /// Handles `req` as the registry would, without the hook (hooks call
+    /// this to act on a request and then misbehave, e.g. drop the answer).
+    public func process(_ req: TestHTTPRequest) -> TestHTTPResponse {
         if let (user, password) = basicAuth {
             let expected = "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
             if req.header("authorization") != expected {
@@ -172,8 +178,23 @@ public final class FakeRegistry: @unchecked Sendable {
     }
 
     private func uploadLocation(_ repo: String, _ id: String, _ state: Int) -> String {
-        "/v2/\(repo)/blobs/uploads/\(id)?_state=s\(state)"
+        let path = "/v2/\(repo)/blobs/uploads/\(id)?_state=s\(state)"
+        return absoluteLocations ? "http://\(host)\(path)" : path
     }
+
+    /// A status GET with an outdated upload state cancels the upload (distribution 2.8.2's behaviour).
+    public var staleStatusCancels: Bool {
+        get { lock.withLock { _staleCancels } }
+        set { lock.withLock { _staleCancels = newValue } }
+    }
+    private var _staleCancels = false
+
+    /// Send upload `Location`s as absolute URLs (default: relative paths).
+    public var absoluteLocations: Bool {
+        get { lock.withLock { _absolute } }
+        set { lock.withLock { _absolute = newValue } }
+    }
+    private var _absolute = false
 
     private func upload(_ req: TestHTTPRequest, repo: String, id: String) -> TestHTTPResponse {
         if req.method == "POST" && id.isEmpty {
@@ -201,9 +222,18 @@ public final class FakeRegistry: @unchecked Sendable {
         guard let upload = state, upload.repo == repo else {
             return .error(404, code: "BLOB_UPLOAD_UNKNOWN", message: "blob upload unknown to registry")
         }
-        // Only the latest Location is valid.
-        guard req.queryValue("_state") == "s\(upload.state)" else {
-            return .error(400, code: "BLOB_UPLOAD_INVALID", message: "stale upload location (state \(req.queryValue("_state") ?? "none"), expected s\(upload.state))")
+        // Only the latest Location is valid for PATCH and PUT. A status GET
+        // answers from any of them (as the spec says), unless
+        // `staleStatusCancels` makes it behave like distribution 2.8.2,
+        // which cancels an upload asked about with an outdated state.
+        if req.queryValue("_state") != "s\(upload.state)" {
+            if req.method == "GET" && staleStatusCancels {
+                lock.withLock { uploads[id] = nil }
+                return .error(400, code: "BLOB_UPLOAD_INVALID", message: "upload resumed at wrong offset")
+            }
+            if req.method != "GET" {
+                return .error(400, code: "BLOB_UPLOAD_INVALID", message: "stale upload location (state \(req.queryValue("_state") ?? "none"), expected s\(upload.state))")
+            }
         }
         func rangeHeader(_ n: Int) -> String { n == 0 ? "0-0" : "0-\(n - 1)" }
         switch req.method {
