@@ -10,6 +10,7 @@ public struct OCIToolCommand: ParsableCommand {
             TagCommand.self, RmiCommand.self, PruneCommand.self, MembersCommand.self, ConfigCommand.self,
             UnpackCommand.self, ExportCommand.self, SquashCommand.self, DiffCommand.self,
             SaveCommand.self, CommitCommand.self, ConvertCommand.self,
+            LoginCommand.self, LogoutCommand.self,
         ])
     public init() {}
 }

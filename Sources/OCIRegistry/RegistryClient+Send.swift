@@ -110,7 +110,8 @@ extension RegistryClient {
     /// Is `url` on the registry's own host (scheme aside)? Only there is
     /// `Authorization` sent.
     func isRegistryURL(_ url: String) -> Bool {
-        guard let u = URL(string: url), let h = u.host?.lowercased() else { return false }
+        guard let u = URL(string: url), var h = u.host?.lowercased() else { return false }
+        if h.hasPrefix("[") && h.hasSuffix("]") { h = String(h.dropFirst().dropLast()) }
         let port = u.port.map { ":\($0)" } ?? ""
         let hostPort = (h.contains(":") ? "[\(h)]" : h) + port
         if hostPort == host.apiHost { return true }

@@ -131,17 +131,39 @@ public final class RegistryClient: Sendable {
         if options.plainHTTP == true { return "http" }
         let mayFallBack = options.plainHTTP == nil && (host.isLoopback || options.tlsVerify == false)
         do {
-            try ping(scheme: "https")
+            try ping(scheme: "https", retrying: !mayFallBack)
             return "https"
         } catch let httpsError {
             guard mayFallBack else { throw httpsError }
             do {
-                try ping(scheme: "http")
+                try ping(scheme: "http", retrying: true)
                 return "http"
             } catch {
                 throw httpsError
             }
         }
+    }
+
+    /// `ping`, repeated (bounded, with backoff) after timeouts and dropped
+    /// connections when `retrying`; a refused TLS handshake is never repeated.
+    private func ping(scheme: String, retrying: Bool) throws {
+        var attempt = 0
+        while true {
+            do {
+                return try ping(scheme: scheme)
+            } catch let e as PingFailure {
+                let transient = [HTTPClientError.readTimeout, .connectTimeout, .remoteConnectionClosed, .deadlineExceeded]
+                    .contains(e.underlying as? HTTPClientError)
+                guard retrying, transient, attempt < options.retries else { throw e.error }
+                attempt += 1
+                pause(backoff(attempt: attempt, retryAfter: nil))
+            }
+        }
+    }
+
+    private struct PingFailure: Error {
+        var error: RegistryError
+        var underlying: Error
     }
 
     /// `GET /v2/` without credentials: any HTTP answer proves the scheme;
@@ -157,7 +179,7 @@ public final class RegistryClient: Sendable {
                               deadline: smallDeadline(), eventLoop: group.next())
             head = try ex.head()
         } catch {
-            throw RegistryError.transport(context(nil, nil), Transport.describe(error, url: url))
+            throw PingFailure(error: .transport(context(nil, nil), Transport.describe(error, url: url)), underlying: error)
         }
         defer { ex.close() }
         let body = ex.collectPrefix(limit: 4096)
