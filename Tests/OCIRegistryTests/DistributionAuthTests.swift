@@ -171,8 +171,6 @@ struct DistributionAuthTests {
         let repo = uniqueRepo("expiry")
         try pushTestImage(client, repo: repo, tag: "v1", dir: tmp)
         setup.tokens.expiresIn = 1
-        _ = try client.manifest(repository: repo, reference: "v1")  // may reuse the long-lived pull token
-        _ = try client.manifestDescriptor(repository: repo, reference: "v1")
         let pullScope = ["repository:\(repo):pull"]
         let countBefore = setup.tokens.requests.filter { $0.scopes == pullScope }.count
         // Force a short-lived pull token, let it expire, and use the scope again.
@@ -183,6 +181,25 @@ struct DistributionAuthTests {
         _ = try shortLived.manifest(repository: repo, reference: "v1")
         let countAfter = setup.tokens.requests.filter { $0.scopes == pullScope }.count
         #expect(countAfter - countBefore == 2, "a new token after expiry: \(countBefore) → \(countAfter)")
+    }
+
+    @Test func insufficientScopeGetsANewToken() throws {
+        // The first token for each scope grants nothing; asking again grants it.
+        let seen = ScopeLog()
+        let setup = try tokenSetup { user, repo, asked in
+            seen.firstTime("\(repo):\(asked.joined(separator: ","))") ? [] : asked
+        }
+        defer { setup.stop() }
+        let tmp = try TempDir(prefix: "ocitool-reg")
+        var o = options()
+        o.plainHTTP = true
+        let client = try RegistryClient(registry: setup.registry.host, options: o)
+        defer { client.shutdown() }
+        let repo = uniqueRepo("scope")
+        let (bytes, _) = try pushTestImage(client, repo: repo, tag: "v1", dir: tmp)
+        #expect(try client.manifest(repository: repo, reference: "v1").bytes == bytes)
+        let asked = setup.tokens.requests.filter { $0.scopes == ["repository:\(repo):pull,push"] }
+        #expect(asked.count == 2, "\(setup.tokens.requests.map(\.scopes))")
     }
 
     @Test func deniedPushAndRefusedPasswordAtTheTokenServer() throws {
@@ -228,4 +245,12 @@ struct DistributionAuthTests {
             #expect(e.code == "MANIFEST_UNKNOWN" || e.code == "NAME_UNKNOWN", "\(e)")
         }
     }
+}
+
+/// Remembers which scopes were asked for.
+final class ScopeLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: Set<String> = []
+    /// True the first time `key` is seen.
+    func firstTime(_ key: String) -> Bool { lock.withLock { seen.insert(key).inserted } }
 }

@@ -35,6 +35,30 @@ struct DistributionRoundTripTests {
         }
     }
 
+    @Test func loopbackFallsBackToPlainHTTPQuickly() throws {
+        let registry = try DistributionRegistry()
+        defer { registry.stop() }
+        for host in [registry.host, "localhost:\(registry.port)"] {
+            var o = RegistryOptions()  // plainHTTP nil: HTTPS first, then HTTP for loopback hosts
+            o.environment = ["HOME": "/nonexistent"]
+            let client = try RegistryClient(registry: host, options: o)
+            defer { client.shutdown() }
+            let start = Date()
+            try client.checkAccess()
+            #expect(Date().timeIntervalSince(start) < 3)
+            #expect(try client.manifestDescriptor(repository: "none/here", reference: "latest") == nil)
+        }
+        // HTTPS only: no fallback, a clear TLS error.
+        let strict = try RegistryClient(registry: registry.host, options: RegistryOptions(plainHTTP: false))
+        defer { strict.shutdown() }
+        do {
+            try strict.checkAccess()
+            Issue.record("expected a TLS error")
+        } catch let e as RegistryError {
+            #expect("\(e)".contains("TLS"), "\(e)")
+        }
+    }
+
     @Test func manifestsByTagAndDigestKeepTheirBytes() throws {
         let registry = try DistributionRegistry()
         defer { registry.stop() }

@@ -27,10 +27,10 @@ enum RequestBody: Sendable {
 /// (request-body demand, response head, body parts, end, error) is posted
 /// to a mailbox that the caller's thread takes from. Reading from the file
 /// of a `.file` body and writing response bytes into sinks therefore happen
-/// on the caller's thread only. Backpressure: a body part's future is
-/// completed when the caller takes the part, so at most two parts are held
-/// (one in the mailbox, one being consumed) and the socket is not read
-/// faster than the caller consumes.
+/// on the caller's thread only. Backpressure: once about 1 MiB of response
+/// body is queued, a part's future is completed only when the caller takes
+/// it, so memory stays bounded and the socket is not read faster than the
+/// caller consumes.
 final class Exchange {
     private let mailbox = Mailbox()
     private var task: HTTPClient.Task<Void>?
@@ -42,6 +42,9 @@ final class Exchange {
     private var source: FileSource?
     private var remaining: Int64 = 0
     private var chunkSize = 1 << 20
+    /// Request-body blocks handed to the connection and not yet written.
+    private var inFlight = 0
+    static let maxInFlight = 2
     private let bodySent: (@Sendable (Int64) -> Void)?
     private let allocator = ByteBufferAllocator()
 
@@ -93,7 +96,7 @@ final class Exchange {
                 sawHead = true
                 return h
             case let .body(_, promise):
-                promise.succeed(())  // cannot come before a head; ignore
+                promise?.succeed(())  // cannot come before a head; ignore
             case .end:
                 throw HTTPClientError.remoteConnectionClosed
             default:
@@ -108,7 +111,7 @@ final class Exchange {
         while true {
             switch try nextEvent() {
             case let .body(buffer, promise):
-                promise.succeed(())
+                promise?.succeed(())
                 if buffer.readableBytes == 0 { continue }
                 return buffer
             case .end:
@@ -170,6 +173,7 @@ final class Exchange {
                 writerDone = done
                 try feed()
             case let .wrote(result):
+                inFlight -= 1
                 switch result {
                 case let .success(n):
                     bodySent?(n)
@@ -193,16 +197,26 @@ final class Exchange {
         }
     }
 
-    /// Writes the next block of the request body, or ends it.
+    /// Keeps up to `maxInFlight` blocks of the request body being written,
+    /// and ends the body when all are written.
     private func feed() throws {
-        guard let writer, let done = writerDone else { return }
-        if remaining <= 0 || source == nil {
-            done.succeed(())
-            writerDone = nil
-            self.writer = nil
-            source = nil
-            return
+        while let writer, let done = writerDone {
+            if remaining <= 0 || source == nil {
+                if inFlight == 0 {
+                    done.succeed(())
+                    writerDone = nil
+                    self.writer = nil
+                    source = nil
+                }
+                return
+            }
+            guard inFlight < Exchange.maxInFlight else { return }
+            try writeBlock(writer, done)
         }
+    }
+
+    /// Reads the next block of the file and hands it to the connection.
+    private func writeBlock(_ writer: HTTPClient.Body.StreamWriter, _ done: EventLoopPromise<Void>) throws {
         guard let src = source else { return }
         let want = Int(min(Int64(chunkSize), remaining))
         var buffer = allocator.buffer(capacity: want)
@@ -221,6 +235,7 @@ final class Exchange {
             throw CoreError.malformed(context: src.path, message: "file shrank while uploading (\(remaining - Int64(n)) bytes missing)")
         }
         remaining -= Int64(n)
+        inFlight += 1
         let box = mailbox
         let count = Int64(n)
         writer.write(.byteBuffer(buffer)).whenComplete { result in
@@ -243,7 +258,7 @@ private final class ExchangeDelegate: HTTPClientResponseDelegate {
 
     func didReceiveBodyPart(task: HTTPClient.Task<Void>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         let promise = task.eventLoop.makePromise(of: Void.self)
-        mailbox.post(.body(buffer, promise))
+        mailbox.postBody(buffer, promise)
         return promise.futureResult
     }
 
@@ -263,7 +278,8 @@ final class Mailbox: @unchecked Sendable {
         case writer(HTTPClient.Body.StreamWriter, EventLoopPromise<Void>)
         case wrote(Result<Int64, Error>)
         case head(HTTPResponseHead)
-        case body(ByteBuffer, EventLoopPromise<Void>)
+        /// A body part, with its promise when it is held back for backpressure.
+        case body(ByteBuffer, EventLoopPromise<Void>?)
         case end
         case failure(Error)
     }
@@ -271,6 +287,29 @@ final class Mailbox: @unchecked Sendable {
     private let condition = NSCondition()
     private var events: [Event] = []
     private var closed = false
+    /// Response-body bytes queued and not yet taken.
+    private var queuedBytes = 0
+    /// Below this many queued bytes a body part's promise is completed at
+    /// once, so the connection keeps reading while the caller consumes;
+    /// above it the part's promise waits until the part is taken.
+    static let bodyBufferBytes = 1 << 20
+
+    /// Queues a response-body part. Its promise is completed now when the
+    /// queue is short, else when the caller takes the part (backpressure).
+    func postBody(_ buffer: ByteBuffer, _ promise: EventLoopPromise<Void>) {
+        condition.lock()
+        if closed {
+            condition.unlock()
+            promise.succeed(())
+            return
+        }
+        queuedBytes += buffer.readableBytes
+        let hold = queuedBytes > Mailbox.bodyBufferBytes
+        events.append(.body(buffer, hold ? promise : nil))
+        condition.signal()
+        condition.unlock()
+        if !hold { promise.succeed(()) }
+    }
 
     func post(_ event: Event) {
         condition.lock()
@@ -291,7 +330,9 @@ final class Mailbox: @unchecked Sendable {
             if closed { return .failure(HTTPClientError.cancelled) }
             condition.wait()
         }
-        return events.removeFirst()
+        let event = events.removeFirst()
+        if case let .body(buffer, _) = event { queuedBytes -= buffer.readableBytes }
+        return event
     }
 
     /// Refuses further events and releases queued ones.
@@ -308,7 +349,7 @@ final class Mailbox: @unchecked Sendable {
     private static func release(_ event: Event) {
         switch event {
         case let .writer(_, done): done.fail(HTTPClientError.cancelled)
-        case let .body(_, promise): promise.succeed(())
+        case let .body(_, promise): promise?.succeed(())
         default: break
         }
     }
