@@ -160,6 +160,25 @@ struct DistributionAuthTests {
                 "\(setup.tokens.requests.map(\.scopes))")
     }
 
+    @Test func checkAccessWithTokens() throws {
+        let setup = try tokenSetup()
+        defer { setup.stop() }
+        var o = options()
+        o.plainHTTP = true
+        let good = try RegistryClient(registry: setup.registry.host, options: o)
+        defer { good.shutdown() }
+        try good.checkAccess()
+        #expect(setup.tokens.requests.last?.scopes == [] && setup.tokens.requests.last?.user == Self.user)
+        var wrong = o
+        wrong.credentials = Credentials(username: Self.user, password: "bad-pw-77")
+        let bad = try RegistryClient(registry: setup.registry.host, options: wrong)
+        defer { bad.shutdown() }
+        #expect(throws: RegistryError.self) { try bad.checkAccess() }
+        do { try bad.checkAccess() } catch let e as RegistryError {
+            #expect(e.code == "UNAUTHORIZED" && !"\(e)".contains("bad-pw-77"), "\(e)")
+        }
+    }
+
     @Test func expiredTokensAreRefreshed() throws {
         let setup = try tokenSetup()
         defer { setup.stop() }
