@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ocitool", targets: ["ocitool"]),
-        .library(name: "OCITool", targets: ["OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer"]),
+        .library(name: "OCITool", targets: ["OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer", "OCIRegistry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

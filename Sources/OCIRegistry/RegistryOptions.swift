@@ -1,6 +1,6 @@
 /// A user name and a secret for one registry. The secret never appears in
 /// `description`, errors or logs.
-public struct Credentials: Sendable, Equatable, CustomStringConvertible {
+public struct Credentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// The user name (for an identity token, docker stores `<token>`).
     public var username: String
     /// The password, or an access token used as a password.
@@ -26,6 +26,7 @@ public struct Credentials: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "Credentials(username: \(username), password: <redacted>)" }
+    public var debugDescription: String { description }
 }
 
 /// How to reach and authenticate to a registry. Every field has a default

@@ -81,7 +81,9 @@ final class Response {
         }
         guard let base = URL(string: url), let resolved = URL(string: loc, relativeTo: base)?.absoluteURL,
               let scheme = resolved.scheme?.lowercased(), scheme == "http" || scheme == "https", resolved.host != nil else {
-            throw RegistryError.invalidResponse(RegistryErrorContext(registry: URL(string: url)?.host ?? url), "unusable Location \"\(RegistryError.sanitize(String(loc.prefix(200))))\"")
+            // Only up to the query: signed storage URLs carry credentials there.
+            let shown = loc.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            throw RegistryError.invalidResponse(RegistryErrorContext(registry: URL(string: url)?.host ?? url), "unusable Location \"\(RegistryError.sanitize(String(shown.prefix(200))))\"")
         }
         return resolved.absoluteString
     }
