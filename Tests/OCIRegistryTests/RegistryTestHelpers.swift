@@ -66,10 +66,47 @@ func plainOptions() -> RegistryOptions {
     return o
 }
 
+/// A client for the fake registry: plain HTTP, quick retries.
+func fakeClient(_ fake: FakeRegistry, _ tweak: (inout RegistryOptions) -> Void = { _ in }) throws -> RegistryClient {
+    var o = plainOptions()
+    o.retries = 3
+    o.retryDelay = 0.02
+    tweak(&o)
+    return try RegistryClient(registry: fake.host, options: o)
+}
+
 /// Errors collected from several threads.
 final class ErrorLog: @unchecked Sendable {
     private let lock = NSLock()
     private var items: [String] = []
     func add(_ s: String) { lock.withLock { items.append(s) } }
     var all: [String] { lock.withLock { items } }
+}
+
+/// A thread-safe counter for hooks.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    /// Increments and returns the new value (1 for the first call).
+    func next() -> Int { lock.withLock { n += 1; return n } }
+    var value: Int { lock.withLock { n } }
+}
+
+/// Requests seen by a test server.
+final class RequestLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [TestHTTPRequest] = []
+    func add(_ r: TestHTTPRequest) { lock.withLock { items.append(r) } }
+    var all: [TestHTTPRequest] { lock.withLock { items } }
+}
+
+/// A value shared with hooks.
+final class Locked<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var v: T
+    init(_ v: T) { self.v = v }
+    var value: T {
+        get { lock.withLock { v } }
+        set { lock.withLock { v = newValue } }
+    }
 }

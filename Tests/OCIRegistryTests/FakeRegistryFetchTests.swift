@@ -6,24 +6,15 @@ import OCIRegistry
 import OCIRegistryTestSupport
 import OCITestSupport
 
-/// Behaviour distribution 2.8.2 cannot show, against the in-process fake registry.
-@Suite("Registry client vs fake registry (faults, referrers, chunking)")
-struct FakeRegistryTests {
-    func client(_ fake: FakeRegistry, _ tweak: (inout RegistryOptions) -> Void = { _ in }) throws -> RegistryClient {
-        var o = plainOptions()
-        o.retries = 3
-        o.retryDelay = 0.02
-        tweak(&o)
-        return try RegistryClient(registry: fake.host, options: o)
-    }
-
-    func blobPath(_ repo: String, _ d: Digest) -> String { "/v2/\(repo)/blobs/\(d)" }
-
+/// Fetches and faults distribution 2.8.2 cannot show: the referrers API,
+/// resumed downloads, 416, 429, redirects, framing, corrupt content (fake registry).
+@Suite("Registry client vs fake registry: fetches and faults")
+struct FakeRegistryFetchTests {
     @Test func referrersAPIWithServerAndClientFiltering() throws {
         let fake = try FakeRegistry()
         defer { fake.stop() }
         let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         let (subjectBytes, subjectDigest) = try pushTestImage(c, repo: "app", tag: "v1", dir: tmp)
         let subject = Descriptor(mediaType: MediaType.ociManifest, digest: subjectDigest, size: Int64(subjectBytes.count))
@@ -35,113 +26,6 @@ struct FakeRegistryTests {
         fake.filtersReferrers = false  // the registry ignores the filter: the client applies it
         #expect(try c.referrers(repository: "app", digest: subjectDigest, artifactType: "application/vnd.example.sbom").map(\.digest) == [sbom])
         #expect(try c.referrers(repository: "app", digest: sig).isEmpty)
-    }
-
-    @Test func chunkMinLengthForcesLargeEnoughChunks() throws {
-        let fake = try FakeRegistry()
-        defer { fake.stop() }
-        fake.chunkMinLength = 100_000
-        let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake) { $0.chunkSize = 64 << 10; $0.monolithicLimit = 1 << 20 }
-        defer { c.shutdown() }
-        let blob = try TestBlob(in: tmp, name: "b", count: 250_000)
-        try c.uploadBlob(repository: "chunks", descriptor: blob.descriptor, file: blob.path)
-        #expect(fake.patchSizes == [100_000, 100_000, 50_000])
-        #expect(fake.blob(blob.descriptor.digest) == blob.bytes)
-        // Small blobs still go in one PUT.
-        let small = try TestBlob(in: tmp, name: "s", count: 5000, seed: 9)
-        try c.uploadBlob(repository: "chunks", descriptor: small.descriptor, file: small.path)
-        #expect(fake.patchSizes.count == 3)
-    }
-
-    @Test func chunkedUploadWithAbsoluteLocations() throws {
-        let fake = try FakeRegistry()
-        defer { fake.stop() }
-        fake.absoluteLocations = true
-        let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake) { $0.chunkSize = 40_000; $0.monolithicLimit = 50_000 }
-        defer { c.shutdown() }
-        let blob = try TestBlob(in: tmp, name: "b", count: 130_000)
-        let progress = ByteProgress(label: "b", total: 130_000)
-        try c.uploadBlob(repository: "abs", descriptor: blob.descriptor, file: blob.path, progress: progress)
-        #expect(fake.patchSizes == [40_000, 40_000, 40_000, 10_000])
-        #expect(fake.blob(blob.descriptor.digest) == blob.bytes)
-        #expect(progress.done == 130_000)
-        // Every upload request used the latest state (the fake rejects stale Locations).
-        #expect(fake.requests.filter { $0.uri.contains("_state=") }.map { $0.queryValue("_state") ?? "" } == ["s0", "s1", "s2", "s3", "s4"])
-    }
-
-    @Test func interruptedChunkedUploadResumesFromTheUploadStatus() throws {
-        let fake = try FakeRegistry()
-        defer { fake.stop() }
-        let patches = Counter()
-        fake.setHook { req, registry in
-            guard req.method == "PATCH", patches.next() == 2 else { return nil }
-            // The registry keeps the first 12345 bytes of the second chunk, then the connection breaks.
-            var partial = req
-            partial.body = Array(req.body.prefix(12345))
-            partial.headers = req.headers.filter { $0.name != "content-range" }
-            _ = registry.process(partial)
-            return .drop
-        }
-        let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake) { $0.chunkSize = 50_000; $0.monolithicLimit = 60_000 }
-        defer { c.shutdown() }
-        let blob = try TestBlob(in: tmp, name: "b", count: 160_000)
-        let progress = ByteProgress(label: "b", total: 160_000)
-        try c.uploadBlob(repository: "resume", descriptor: blob.descriptor, file: blob.path, progress: progress)
-        #expect(fake.blob(blob.descriptor.digest) == blob.bytes)
-        #expect(progress.done == 160_000)
-        let log = fake.requests.filter { $0.path.contains("/blobs/uploads/") }
-        // The status query, then a PATCH continuing at 50000 + 12345.
-        #expect(log.contains { $0.method == "GET" })
-        #expect(log.contains { $0.method == "PATCH" && $0.header("content-range") == "62345-112344" }, "\(log.map { "\($0.method) \($0.header("content-range") ?? "")" })")
-
-        // A registry that cancels the session when asked (distribution 2.8.2): the upload restarts.
-        fake.staleStatusCancels = true
-        let patches2 = Counter()
-        fake.setHook { req, registry in
-            guard req.method == "PATCH", patches2.next() == 2 else { return nil }
-            var partial = req
-            partial.body = Array(req.body.prefix(999))
-            partial.headers = req.headers.filter { $0.name != "content-range" }
-            _ = registry.process(partial)
-            return .drop
-        }
-        let other = try TestBlob(in: tmp, name: "o", count: 120_000, seed: 5)
-        try c.uploadBlob(repository: "resume2", descriptor: other.descriptor, file: other.path)
-        #expect(fake.blob(other.descriptor.digest) == other.bytes)
-        #expect(fake.requests.filter { $0.method == "POST" && $0.path.hasPrefix("/v2/resume2/") }.count == 2)
-    }
-
-    @Test func tooLargeMonolithicPutFallsBackToChunks() throws {
-        let fake = try FakeRegistry { req, _ in
-            req.method == "PUT" && req.path.contains("/blobs/uploads/") && !req.body.isEmpty
-                ? .error(413, code: "SIZE_INVALID", message: "too large") : nil
-        }
-        defer { fake.stop() }
-        let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake) { $0.chunkSize = 30_000 }
-        defer { c.shutdown() }
-        let blob = try TestBlob(in: tmp, name: "b", count: 70_000)
-        try c.uploadBlob(repository: "big", descriptor: blob.descriptor, file: blob.path)
-        #expect(fake.patchSizes == [30_000, 30_000, 10_000])
-        #expect(fake.blob(blob.descriptor.digest) == blob.bytes)
-    }
-
-    @Test func mountAnswered202FallsBackToUpload() throws {
-        let fake = try FakeRegistry()
-        defer { fake.stop() }
-        let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake)
-        defer { c.shutdown() }
-        let blob = try TestBlob(in: tmp, name: "b", count: 3000)
-        #expect(try c.pushBlob(repository: "dst", descriptor: blob.descriptor, file: blob.path, mountFrom: ["src"]) == .uploaded)
-        let posts = fake.requests.filter { $0.method == "POST" }
-        #expect(posts.first?.queryValue("mount") == blob.descriptor.digest.description && posts.first?.queryValue("from") == "src")
-        #expect(fake.requests.contains { $0.method == "DELETE" && $0.path.contains("/blobs/uploads/") })
-        fake.addBlob(blob.bytes, repository: "src")
-        #expect(try c.pushBlob(repository: "dst2", descriptor: blob.descriptor, file: blob.path, mountFrom: ["src"]) == .mounted(from: "src"))
     }
 
     @Test func droppedConnectionMidBlobResumesWithRange() throws {
@@ -157,7 +41,7 @@ struct FakeRegistryTests {
             r.dropAfter = 100_000
             return r
         }
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         let progress = ByteProgress(label: "b", total: 300_000)
         #expect(try fetchToMemory(c, "drop", blob.descriptor, progress: progress) == blob.bytes)
@@ -190,7 +74,7 @@ struct FakeRegistryTests {
             r.dropAfter = 20_000
             return r
         }
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         do {
             _ = try fetchToMemory(c, "r416", blob.descriptor)
@@ -206,7 +90,7 @@ struct FakeRegistryTests {
         let fake = try FakeRegistry()
         defer { fake.stop() }
         let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         try pushTestImage(c, repo: "rl", tag: "v1", dir: tmp)
         let hits = Counter()
@@ -248,7 +132,7 @@ struct FakeRegistryTests {
         fake.basicAuth = ("bob", "pw-for-bob")
         fake.addBlob(blob.bytes, repository: "redir")
         fake.blobRedirect = "http://localhost:\(storage.port)"
-        let c = try client(fake) { $0.credentials = Credentials(username: "bob", password: "pw-for-bob") }
+        let c = try fakeClient(fake) { $0.credentials = Credentials(username: "bob", password: "pw-for-bob") }
         defer { c.shutdown() }
         #expect(try fetchToMemory(c, "redir", blob.descriptor) == blob.bytes)
         #expect(storageLog.all.count == 1)
@@ -261,7 +145,7 @@ struct FakeRegistryTests {
         let fake = try FakeRegistry()
         defer { fake.stop() }
         let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         let (bytes, digest) = try pushTestImage(c, repo: "nolen", tag: "v1", dir: tmp, layerSize: 70_000)
         let layer = try Manifest.parse(bytes, what: "m").layers[0]
@@ -297,7 +181,7 @@ struct FakeRegistryTests {
         let fake = try FakeRegistry()
         defer { fake.stop() }
         let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         let (bytes, digest) = try pushTestImage(c, repo: "bad", tag: "v1", dir: tmp, layerSize: 5000)
         let layer = try Manifest.parse(bytes, what: "m").layers[0]
@@ -356,7 +240,7 @@ struct FakeRegistryTests {
         let schema1 = Array(#"{"schemaVersion":1,"name":"x","tag":"old","fsLayers":[],"history":[]}"#.utf8)
         fake.addManifest(schema1, mediaType: "application/vnd.docker.distribution.manifest.v1+prettyjws", repository: "old", tag: "v1")
         fake.addManifest(schema1, mediaType: "application/json", repository: "old", tag: "v2")
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         for tag in ["v1", "v2"] {
             do {
@@ -390,7 +274,7 @@ struct FakeRegistryTests {
         }
         defer { fake.stop() }
         let tmp = try TempDir(prefix: "ocitool-fake")
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         let (bytes, digest) = try pushTestImage(c, repo: "head", tag: "v1", dir: tmp)
         let d = try #require(try c.manifestDescriptor(repository: "head", reference: "v1"))
@@ -404,7 +288,7 @@ struct FakeRegistryTests {
         let tmp = try TempDir(prefix: "ocitool-fake")
         let blobs = try (0..<8).map { try TestBlob(in: tmp, name: "b\($0)", count: 200_000 + $0 * 1000, seed: UInt64($0)) }
         for b in blobs { fake.addBlob(b.bytes, repository: "par") }
-        let c = try client(fake)
+        let c = try fakeClient(fake)
         defer { c.shutdown() }
         let errors = ErrorLog()
         DispatchQueue.concurrentPerform(iterations: blobs.count) { i in
@@ -417,33 +301,5 @@ struct FakeRegistryTests {
             } catch { errors.add("\(error)") }
         }
         #expect(errors.all.isEmpty, "\(errors.all)")
-    }
-}
-
-/// A thread-safe counter for hooks.
-final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var n = 0
-    /// Increments and returns the new value (1 for the first call).
-    func next() -> Int { lock.withLock { n += 1; return n } }
-    var value: Int { lock.withLock { n } }
-}
-
-/// Requests seen by a test server.
-final class RequestLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [TestHTTPRequest] = []
-    func add(_ r: TestHTTPRequest) { lock.withLock { items.append(r) } }
-    var all: [TestHTTPRequest] { lock.withLock { items } }
-}
-
-/// A value shared with hooks.
-final class Locked<T>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var v: T
-    init(_ v: T) { self.v = v }
-    var value: T {
-        get { lock.withLock { v } }
-        set { lock.withLock { v = newValue } }
     }
 }
