@@ -5,7 +5,7 @@ BIN = .build/$(CONFIG)/ocitool
 DEMO_ROOT ?= /tmp/ocitool-demo-store
 DEMO_IMAGE ?= TestImages/podman-docker.tar
 BUILD_PKGS = libarchive-dev zlib1g-dev libssl-dev libzstd-dev libisal-dev pkg-config
-TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr chromium
+TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr chromium docker-registry apache2-utils openssl
 
 .PHONY: deps build release test demo bench clean
 

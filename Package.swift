@@ -6,10 +6,14 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ocitool", targets: ["ocitool"]),
-        .library(name: "OCITool", targets: ["OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer"]),
+        .library(name: "OCITool", targets: ["OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer", "OCIRegistry"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Brought in by async-http-client; named so OCIRegistry and the test registry can use its modules.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.30.0"),
     ],
     targets: [
         // C libraries, each wrapped once (only OCICore imports them).
@@ -33,11 +37,20 @@ let package = Package(
         .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIImage"]),
         // Layer operations: union view, diff, commit layers.
         .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIImage"]),
-        // Transports (store, archives, layouts, stdin/stdout) and the copy engine.
-        .target(name: "OCITransport", dependencies: ["OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive"]),
+        // Registry client (OCI distribution API, auth, TLS): the only module importing AsyncHTTPClient and NIO.
+        .target(name: "OCIRegistry", dependencies: [
+            "OCICore", "OCIModel",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        // Transports (store, archives, layouts, stdin/stdout, registries) and the copy engine.
+        .target(name: "OCITransport", dependencies: ["OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive", "OCIRegistry"]),
         // Command-line verbs.
         .target(name: "OCICommands", dependencies: [
-            "OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive", "OCILayer", "OCITransport",
+            "OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive", "OCILayer", "OCITransport", "OCIRegistry", "OCIFormat",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),
@@ -45,7 +58,15 @@ let package = Package(
         .target(name: "OCIFormat"),
 
         .target(name: "OCITestSupport", dependencies: ["OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive", "OCILayer", "OCITransport"],
-                path: "Tests/OCITestSupport"),
+                path: "Tests/OCITestSupport", exclude: ["Registry"]),
+        // Registry test support: distribution registries, a test CA, a token server and an
+        // in-process fake registry (NIO HTTP server); kept apart so other test targets do not link NIO.
+        .target(name: "OCIRegistryTestSupport", dependencies: [
+            "OCICore", "OCITestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "Tests/OCITestSupport/Registry"),
         .testTarget(name: "OCICoreTests", dependencies: ["OCICore", "OCITestSupport"]),
         .testTarget(name: "OCIModelTests", dependencies: ["OCIModel", "OCITestSupport"]),
         .testTarget(name: "OCIStoreTests", dependencies: ["OCIImage", "OCIStore", "OCIArchive", "OCITransport", "OCITestSupport"]),
@@ -53,6 +74,7 @@ let package = Package(
         .testTarget(name: "OCILayerTests", dependencies: ["OCIImage", "OCILayer", "OCIArchive", "OCIStore", "OCITransport", "OCITestSupport"]),
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
         .testTarget(name: "OCIFormatTests", dependencies: ["OCIFormat"]),
+        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCIModel", "OCITestSupport", "OCIRegistryTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

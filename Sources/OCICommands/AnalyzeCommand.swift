@@ -20,6 +20,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var union: UnionOptions
 
     @Argument(help: "Image reference, archive file, OCI layout directory (ARCHIVE@N), or - for stdin.") var source: String
@@ -58,7 +59,7 @@ struct AnalyzeCommand: ParsableCommand {
 
     func run() throws {
         let gates = try failOn.map { try AnalysisGates(parsing: $0) }
-        let reader = try ImageReader(source, context: try storeOptions.context())
+        let reader = try ImageReader(source, context: try storeOptions.context(registry: registryFlags))
         defer { reader.close() }
         let image = try reader.image(platform: try union.parsedPlatform())
         let name = image.names.first?.familiarString ?? source

@@ -6,12 +6,15 @@ import OCIImage
 import OCIStore
 import OCIArchive
 import OCITransport
+import OCIRegistry
 
 extension StoreOptions {
     /// The transport context of this command.
-    func context(format: ArchiveWriter.Flavour = .docker, outer: Compression = .none, threads: Int = 0) throws -> TransportContext {
+    func context(format: ArchiveWriter.Flavour = .docker, outer: Compression = .none, threads: Int = 0,
+                 registry: RegistryFlags? = nil) throws -> TransportContext {
         TransportContext(store: store, archiveFormat: format, outerCompression: outer,
-                         mtime: try ArchiveWriter.Options.sourceDateEpoch(), threads: threads)
+                         mtime: try ArchiveWriter.Options.sourceDateEpoch(), threads: threads,
+                         registry: try registry?.options() ?? RegistryOptions())
     }
 }
 

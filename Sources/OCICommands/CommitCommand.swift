@@ -31,6 +31,7 @@ struct CommitCommand: ParsableCommand {
         """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var changeOptions: ChangeOptions
     @OptionGroup var union: UnionOptions
 
@@ -103,7 +104,7 @@ struct CommitCommand: ParsableCommand {
                                        createdBy: changeOptions.createdBy ?? "ocitool commit", created: ConfigEditor.timestamp())
         let layerOptions = Commit.Options(compression: compress?.value, sourceDateEpoch: epoch, limits: union.limits)
         try Commit.checkSource(source)
-        let context = try storeOptions.context(format: format ?? BaseFlavour.of(baseRef))
+        let context = try storeOptions.context(format: format ?? BaseFlavour.of(baseRef), registry: registryFlags)
         let source = self.source
 
         var options = ImageCopy.Options()
@@ -147,7 +148,7 @@ struct CommitCommand: ParsableCommand {
 enum BaseFlavour {
     static func of(_ reference: TransportReference) -> ArchiveWriter.Flavour {
         switch reference {
-        case .store: return .docker
+        case .store, .registry: return .docker
         case let .layout(dir, _): return FS.exists(dir + "/manifest.json") ? .docker : .oci
         case let .archive(path, format, _):
             if format == .oci { return .oci }

@@ -59,6 +59,7 @@ struct ConfigCommand: ParsableCommand {
         """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var changeOptions: ChangeOptions
     @OptionGroup var platformOption: PlatformOption
     @Argument(help: "Image: store reference, archive, layout directory, transport, or - (stdin).") var ref: String
@@ -70,14 +71,14 @@ struct ConfigCommand: ParsableCommand {
     }
 
     func run() throws {
-        let context = try storeOptions.context()
+        let context = try storeOptions.context(registry: registryFlags)
         let source = try TransportReference.source(ref)
         try Streams.checkInput(source)
         guard hasChanges else {
             if name != nil { throw UsageError("a NAME needs changes (-c, --env, --label, -m, -a); without them config prints the config") }
             let reader = try ImageReader(source, context: context)
             defer { reader.close() }
-            let image = try reader.image(platform: try platformOption.parsed())
+            let image = try reader.image(platform: try platformOption.parsed(), localLayers: false)
             Console.outRaw(image.config.bytes)
             return
         }

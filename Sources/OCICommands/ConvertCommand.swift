@@ -59,6 +59,7 @@ struct ConvertCommand: ParsableCommand {
     var tmpdir: String?
 
     @OptionGroup var progressOptions: ProgressOptions
+    @OptionGroup var registryFlags: RegistryFlags
 
     enum OutputCompression: String, ExpressibleByArgument, CaseIterable {
         case none, gzip, zstd
@@ -113,14 +114,17 @@ struct ConvertCommand: ParsableCommand {
     /// The transport context of one conversion.
     func context(threads: Int) throws -> TransportContext {
         TransportContext(store: ImageStore(root: "/nonexistent-ocitool-convert"), archiveFormat: format,
-                         outerCompression: outputCompression.value, mtime: try ArchiveWriter.Options.sourceDateEpoch(), threads: threads)
+                         outerCompression: outputCompression.value, mtime: try ArchiveWriter.Options.sourceDateEpoch(), threads: threads,
+                         registry: try registryFlags.options())
     }
 
     /// Converts `input` (nil: stdin) to `output` (nil: stdout).
     func convert(input: String?, output: String?, threads: Int, progress: ProgressScope) throws -> ImageCopy.Report {
         let source = try input.map { try TransportReference.source($0) } ?? .archive(path: nil, format: .auto, detail: nil)
         if case .store = source { throw UsageError("\(input ?? ""): no such file or directory (convert reads archives and layout directories)") }
-        let destination: TransportReference = .archive(path: output, format: .auto, detail: nil)
+        let destination: TransportReference = try output.map { o in
+            o.hasPrefix("docker://") ? try TransportReference.destination(o) : .archive(path: o, format: .auto, detail: nil)
+        } ?? .archive(path: nil, format: .auto, detail: nil)
         let context = try context(threads: threads)
         let report = try ImageCopy.copy(from: try source.openSource(context), to: try destination.openDestination(context),
                                         options: try copyOptions(threads: threads, progress: progress))

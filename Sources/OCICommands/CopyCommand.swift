@@ -5,6 +5,7 @@ import OCIModel
 import OCIImage
 import OCIArchive
 import OCITransport
+import OCIRegistry
 
 struct CopyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +20,15 @@ struct CopyCommand: ParsableCommand {
         """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
+
+    @Option(name: .customLong("src-creds"), help: "Credentials USER:PASSWORD for a docker:// source.") var srcCreds: String?
+    @Option(name: .customLong("dest-creds"), help: "Credentials USER:PASSWORD for a docker:// destination.") var destCreds: String?
+    @Option(name: .customLong("src-tls-verify"), help: "Verify the source registry's TLS certificates.") var srcTLSVerify: Bool?
+    @Option(name: .customLong("dest-tls-verify"), help: "Verify the destination registry's TLS certificates.") var destTLSVerify: Bool?
+    @Option(name: .customLong("src-cert-dir"), help: "CA and client certificates for the source registry.") var srcCertDir: String?
+    @Option(name: .customLong("dest-cert-dir"), help: "CA and client certificates for the destination registry.") var destCertDir: String?
+    @Option(help: "Blobs transferred at once.") var jobs: Int = 4
 
     @Option(help: "Archive format for a bare-path or - destination: docker (Docker 25+ hybrid) or oci.")
     var format: ArchiveWriter.Flavour = .docker
@@ -52,7 +62,10 @@ struct CopyCommand: ParsableCommand {
             let dst = try TransportReference.destination(destination)
             try Streams.checkInput(src)
             try Streams.checkOutput(dst)
-            let context = try storeOptions.context(format: format)
+            let context = try storeOptions.context(format: format, registry: registryFlags)
+            var sourceContext = context, destinationContext = context
+            try sourceContext.registry.override(creds: srcCreds, tlsVerify: srcTLSVerify, certDir: srcCertDir)
+            try destinationContext.registry.override(creds: destCreds, tlsVerify: destTLSVerify, certDir: destCertDir)
             if case .archive(_, let f, _) = dst, (f == .docker || (f == .auto && format == .docker)), compress == .zstd {
                 throw UsageError("--compress zstd needs an OCI destination (oci-archive:, oci:, --format oci): docker archives do not carry zstd layers")
             }
@@ -61,7 +74,13 @@ struct CopyCommand: ParsableCommand {
             options.recode = compress.target.map { RecodePlan(target: $0) }
             options.tmpdir = tmpdir
             options.progress = progress
-            let report = try ImageCopy.copy(from: try src.openSource(context), to: try dst.openDestination(context), options: options)
+            options.jobs = jobs
+            let destinationEnd = try dst.openDestination(destinationContext)
+            if case let .registry(to) = dst, case let .registry(from) = src, from.domain == to.domain {
+                (destinationEnd as? RegistryDestination)?.mountFrom = [from.path]
+            }
+            (destinationEnd as? RegistryDestination)?.jobs = jobs
+            let report = try ImageCopy.copy(from: try src.openSource(sourceContext), to: destinationEnd, options: options)
             progress.done(report.done(destination: dst.description))
         }
     }

@@ -16,6 +16,7 @@ struct DiffCommand: ParsableCommand {
     }
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var union: UnionOptions
 
     @Argument(help: "The base: image or directory.") var a: String
@@ -24,7 +25,7 @@ struct DiffCommand: ParsableCommand {
     @Option(help: "Output: text (docker diff lines) or json (podman diff --format json).") var format: Format = .text
 
     func run() throws {
-        let context = try storeOptions.context()
+        let context = try storeOptions.context(registry: registryFlags)
         var opened: [ImageReader] = []
         defer { opened.forEach { $0.close() } }
         func side(_ arg: String) throws -> ImageDiff.Side {

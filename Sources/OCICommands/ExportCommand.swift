@@ -15,6 +15,7 @@ struct ExportCommand: ParsableCommand {
         discussion: "Streams: memory grows with the number of paths, not with file sizes. Writes to stdout unless -o is given.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var union: UnionOptions
 
     @Argument(help: "Image reference, archive file, or OCI layout directory (ARCHIVE@N for one of several).") var image: String
@@ -33,7 +34,7 @@ struct ExportCommand: ParsableCommand {
             out = AtomicOutput.standardOutput()
         }
         defer { out.abandon() }
-        let reader = try ImageReader(image, context: try storeOptions.context())
+        let reader = try ImageReader(image, context: try storeOptions.context(registry: registryFlags))
         defer { reader.close() }
         let chosen = try reader.image(platform: try union.parsedPlatform())
         let warn: (String) -> Void = { Console.err("warning: \($0)") }

@@ -10,6 +10,7 @@ struct HistoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "history", abstract: "Show the history of an image, newest first.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var platformOption: PlatformOption
     @Argument(help: "Image: store reference, archive, layout directory, transport, or - (stdin).")
     var ref: String
@@ -29,9 +30,9 @@ struct HistoryCommand: ParsableCommand {
     }
 
     func run() throws {
-        let reader = try ImageReader(ref, context: try storeOptions.context())
+        let reader = try ImageReader(ref, context: try storeOptions.context(registry: registryFlags))
         defer { reader.close() }
-        let image = try reader.image(platform: try platformOption.parsed())
+        let image = try reader.image(platform: try platformOption.parsed(), localLayers: false)
         let rows = Self.rows(image, id: reader.entries.first?.id ?? image.id)
         if quiet {
             rows.forEach { Console.out(noTrunc ? $0.id : ($0.id == "<missing>" ? $0.id : String($0.id.dropFirst(7).prefix(12)))) }

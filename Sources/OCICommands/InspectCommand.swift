@@ -12,12 +12,13 @@ struct InspectCommand: ParsableCommand {
         abstract: "Show image details as a JSON array, like docker image inspect; any source (store, archive, layout, stdin).")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var platformOption: PlatformOption
     @Argument(help: "Images: store references (name[:tag], name@digest, ID prefix), archives, layout directories, transports, or - (stdin).")
     var refs: [String]
 
     func run() throws {
-        let context = try storeOptions.context()
+        let context = try storeOptions.context(registry: registryFlags)
         let platform = try platformOption.parsed()
         var out: [Any] = []
         var failures: [String] = []
@@ -25,7 +26,7 @@ struct InspectCommand: ParsableCommand {
             do {
                 let reader = try ImageReader(ref, context: context)
                 defer { reader.close() }
-                let image = try reader.image(platform: platform)
+                let image = try reader.image(platform: platform, localLayers: false)
                 let entry = reader.entries.first
                 out.append(try Self.document(for: image, entry: entry))
             } catch {

@@ -12,6 +12,7 @@ struct LsCommand: ParsableCommand {
         discussion: "IMAGE[:PATH] or IMAGE PATH; PATH defaults to /. With -l: mode, owner, size, time and the layer that wrote each path.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var union: UnionOptions
     @Flag(name: .short, help: "Long listing: mode, uid/gid, size, mtime, layer, name.") var long = false
     @Flag(name: [.customShort("R"), .long], help: "List every path below PATH.") var recursive = false
@@ -20,7 +21,7 @@ struct LsCommand: ParsableCommand {
 
     func run() throws {
         let (ref, inner) = Self.split(image, path)
-        let reader = try ImageReader(ref, context: try storeOptions.context())
+        let reader = try ImageReader(ref, context: try storeOptions.context(registry: registryFlags))
         defer { reader.close() }
         let layers = try LayerSource.layers(of: reader.image(platform: try union.parsedPlatform()))
         for e in try UnionQuery.list(layers, path: inner, recursive: recursive, limits: union.limits) {
@@ -81,12 +82,13 @@ struct CatCommand: ParsableCommand {
         discussion: "Symlinks are followed inside the image. IMAGE is any source: store reference, archive, layout directory, transport, or -.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var union: UnionOptions
     @Argument(help: "Image (store reference, archive, layout directory, transport, -).") var image: String
     @Argument(help: "Path of the file inside the image.") var path: String
 
     func run() throws {
-        let reader = try ImageReader(image, context: try storeOptions.context())
+        let reader = try ImageReader(image, context: try storeOptions.context(registry: registryFlags))
         defer { reader.close() }
         let layers = try LayerSource.layers(of: reader.image(platform: try union.parsedPlatform()))
         let out = AtomicOutput.standardOutput()

@@ -12,11 +12,12 @@ struct ManifestCommand: ParsableCommand {
         discussion: "SOURCE is a store reference, an archive, a layout directory, a transport, or - (stdin). With --platform, the platform's manifest of an index.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var platformOption: PlatformOption
     @Argument(help: "Image: store reference, archive, layout directory, transport, or - (stdin).") var source: String
 
     func run() throws {
-        let reader = try ImageReader(source, context: try storeOptions.context())
+        let reader = try ImageReader(source, context: try storeOptions.context(registry: registryFlags))
         defer { reader.close() }
         Console.outRaw(try Self.document(reader, platform: try platformOption.parsed()).bytes)
     }
@@ -27,7 +28,7 @@ struct ManifestCommand: ParsableCommand {
         if platform == nil, reader.entries.count == 1, case let .index(x)? = reader.entries.first {
             return (x.document.bytes, x.descriptor)
         }
-        let image = try reader.image(platform: platform)
+        let image = try reader.image(platform: platform, localLayers: false)
         return (image.manifest.bytes, image.descriptor)
     }
 }
@@ -39,11 +40,12 @@ struct DigestCommand: ParsableCommand {
         discussion: "The digest a registry would give the image (the repo digest), for any source. --platform picks a platform's manifest.")
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var platformOption: PlatformOption
     @Argument(help: "Image: store reference, archive, layout directory, transport, or - (stdin).") var source: String
 
     func run() throws {
-        let reader = try ImageReader(source, context: try storeOptions.context())
+        let reader = try ImageReader(source, context: try storeOptions.context(registry: registryFlags))
         defer { reader.close() }
         Console.out(try ManifestCommand.document(reader, platform: try platformOption.parsed()).descriptor.digest.description)
     }

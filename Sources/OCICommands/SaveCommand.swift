@@ -20,6 +20,7 @@ struct SaveCommand: ParsableCommand {
         """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
 
     @Option(name: .shortAndLong, help: "Write the archive to this file instead of stdout.")
     var output: String?
@@ -61,7 +62,7 @@ struct SaveCommand: ParsableCommand {
         let destination: TransportReference = output.map { $0 == "-" ? .archive(path: nil, format: .auto, detail: nil) : .archive(path: $0, format: .auto, detail: nil) }
             ?? .archive(path: nil, format: .auto, detail: nil)
         try Streams.checkOutput(destination)
-        let context = try storeOptions.context(format: format)
+        let context = try storeOptions.context(format: format, registry: registryFlags)
         let source: ImageSource
         if let from {
             let reference = try TransportReference.source(from)

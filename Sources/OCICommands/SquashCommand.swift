@@ -27,6 +27,7 @@ struct SquashCommand: ParsableCommand {
     }
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var union: UnionOptions
 
     @Argument(help: "Image reference, archive file, or OCI layout directory.") var image: String
@@ -49,7 +50,7 @@ struct SquashCommand: ParsableCommand {
         try Streams.checkInput(source)
         let archiveOut: TransportReference? = output.map { .archive(path: $0 == "-" ? nil : $0, format: .auto, detail: nil) }
         if let archiveOut { try Streams.checkOutput(archiveOut) }
-        let context = try storeOptions.context(format: format)
+        let context = try storeOptions.context(format: format, registry: registryFlags)
         var options = ImageCopy.Options()
         options.operation = "squash"
         options.platforms = .one(try union.parsedPlatform())

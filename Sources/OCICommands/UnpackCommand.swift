@@ -66,6 +66,7 @@ struct UnpackCommand: ParsableCommand {
         """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var union: UnionOptions
 
     @Argument(help: "Image reference, archive file, or OCI layout directory.") var image: String
@@ -88,7 +89,7 @@ struct UnpackCommand: ParsableCommand {
     func run() throws {
         let progress = progressOptions.makeReporter(job: image)
         try progressOptions.run(progress) {
-            let reader = try ImageReader(image, context: try storeOptions.context())
+            let reader = try ImageReader(image, context: try storeOptions.context(registry: registryFlags))
             defer { reader.close() }
             let chosen = try reader.image(platform: try union.parsedPlatform())
             let options = UnpackOptions(limits: union.limits, sameOwner: !noSameOwner, rootless: rootless,

@@ -17,11 +17,12 @@ struct ValidateCommand: ParsableCommand {
         """)
 
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var registryFlags: RegistryFlags
     @Flag(help: "Only the exit status and errors; no PASS lines.") var quiet = false
     @Argument(help: "Image: store reference, archive, layout directory, transport, or - (stdin).") var source: String
 
     func run() throws {
-        let reader = try ImageReader(source, context: try storeOptions.context())
+        let reader = try ImageReader(source, context: try storeOptions.context(registry: registryFlags))
         defer { reader.close() }
         var failed = false
         for entry in reader.entries {

@@ -32,6 +32,8 @@ public enum ImageCopy {
         public var mutate: ((Image, BlobStore) throws -> MutatedImage)?
         /// Names of the operation for `start` events.
         public var operation = "copy"
+        /// Blobs fetched (or pushed) at once.
+        public var jobs = 4
 
         public init() {}
     }
@@ -94,7 +96,8 @@ public enum ImageCopy {
         var fetched: [StagedBlob] = []
         defer { fetched.forEach { $0.discard() } }  // adopted ones are gone by then
         let recodedAlready = options.recode == nil ? [] : Set(contents.recoded.keys)
-        entries = try entries.map { try materialize($0, into: staging, fetched: &fetched, skipping: recodedAlready, progress: progress) }
+        entries = try materialize(entries, into: staging, existing: destination.existing, fetched: &fetched,
+                                  skipping: recodedAlready, jobs: options.jobs, progress: progress)
         // 4. Layers in another compression are re-encoded.
         var recoder: LayerRecoder?
         defer { recoder?.discard() }
@@ -141,30 +144,61 @@ public enum ImageCopy {
                       seconds: Date().timeIntervalSince(started))
     }
 
-    /// The entry with every layer blob on this machine: blobs a source can
-    /// only stream are copied into `staging` (digests and sizes checked).
+    /// The entries with every layer blob on this machine: blobs a source
+    /// can only stream (a registry) are copied into `staging`, `jobs` at a
+    /// time, each digest, size and diff_id checked; blobs the destination
+    /// already holds are read from there instead.
     /// - Parameter skipping: layers a source already re-encoded (the new blob is used).
-    static func materialize(_ entry: ImageEntry, into staging: BlobStore, fetched: inout [StagedBlob],
-                            skipping: Set<Digest> = [], progress: ProgressScope?) throws -> ImageEntry {
-        var staged: [StagedBlob] = []
-        defer { fetched += staged }
-        func local(_ image: Image) throws -> Image {
-            var files: [Digest: String] = [:]
-            for layer in image.layers where image.blobs.path(of: layer.digest) == nil && files[layer.digest] == nil
-                && !skipping.contains(layer.digest) {
+    static func materialize(_ entries: [ImageEntry], into staging: BlobStore, existing: (any BlobSource)? = nil,
+                            fetched: inout [StagedBlob], skipping: Set<Digest> = [], jobs: Int = 4,
+                            progress: ProgressScope?) throws -> [ImageEntry] {
+        var wanted: [(Descriptor, Digest?, any BlobSource, String)] = []
+        var files: [Digest: String] = [:]
+        var seen = Set<Digest>()
+        for image in entries.flatMap(\.images) {
+            for (i, layer) in image.layers.enumerated() where image.blobs.path(of: layer.digest) == nil && !skipping.contains(layer.digest) {
+                guard seen.insert(layer.digest).inserted else { continue }
+                if let p = existing?.path(of: layer.digest) {
+                    files[layer.digest] = p
+                    continue
+                }
                 if MediaType.isNondistributable(layer.mediaType) && !image.blobs.contains(layer.digest) { continue }
-                let task = progress?.task(id: layer.digest.description, label: layer.digest.shortID, phase: "fetch", total: layer.size)
-                let s = try staging.stage(copyOf: layer, from: image.blobs, progress: task?.bytes)
-                task?.finish()
-                staged.append(s)
-                files[layer.digest] = s.path
+                let diffID = i < image.diffIDs.count && MediaType.isTarLayer(layer.mediaType) ? image.diffIDs[i] : nil
+                wanted.append((layer, diffID, image.blobs, "layer \(layer.digest.shortID) of \(image.displayName)"))
             }
-            guard !files.isEmpty else { return image }
+        }
+        if !wanted.isEmpty {
+            let pool = WorkerPool(threads: jobs, name: "fetch")
+            defer { pool.close(cancelQueued: true) }
+            let pending = wanted.map { layer, diffID, blobs, what in
+                pool.submit(priority: layer.size) { () -> StagedBlob in
+                    let task = progress?.task(id: layer.digest.description, label: layer.digest.shortID, phase: "fetch", total: layer.size)
+                    defer { task?.finish() }
+                    return try staging.stage(layer: layer, diffID: diffID, from: blobs, what: what, progress: task?.bytes)
+                }
+            }
+            var failure: Error?
+            for p in pending {
+                do {
+                    let s = try p.wait()
+                    fetched.append(s)
+                    files[s.digest] = s.path
+                } catch {
+                    if failure == nil { failure = error; pool.cancel() }
+                }
+            }
+            if let failure { throw failure }
+        }
+        guard !files.isEmpty else { return entries }
+        func local(_ image: Image) -> Image {
+            guard image.layers.contains(where: { files[$0.digest] != nil }) else { return image }
             return image.reading(from: BlobMap(sourceName: image.blobs.sourceName, files: files, fallback: image.blobs))
         }
-        switch entry {
-        case let .image(i): return .image(try local(i))
-        case let .index(x): return .index(try x.mapping(local))
+        return entries.map { e in
+            switch e {
+            case let .image(i): return .image(local(i))
+            case let .index(x): return .index(x.mapping(local))
+            }
         }
     }
 

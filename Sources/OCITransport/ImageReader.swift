@@ -17,6 +17,8 @@ public final class ImageReader {
     public let contents: SourceContents
     private let source: ImageSource
     private let spool: String
+    private let staging: BlobStore
+    private let progress: ProgressScope?
     private let token: Cleanup.Token
 
     /// Opens and reads `reference`.
@@ -26,14 +28,12 @@ public final class ImageReader {
         let dir = "\(tmpdir ?? ImageCopy.defaultTmpdir)/ocitool-read-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
         spool = dir
         token = Cleanup.register(dir)
+        staging = BlobStore(root: dir, durable: false, label: "the spool")
+        self.progress = progress
         let source = try reference.openSource(context)
         self.source = source
         do {
-            let staging = BlobStore(root: dir, durable: false, label: "the spool")
-            var fetched: [StagedBlob] = []
-            var contents = try source.read(ReadContext(staging: staging, progress: progress))
-            contents.entries = try contents.entries.map { try ImageCopy.materialize($0, into: staging, fetched: &fetched, progress: progress) }
-            self.contents = contents
+            contents = try source.read(ReadContext(staging: staging, progress: progress))
         } catch {
             source.close()
             FS.removeTree(dir)
@@ -53,9 +53,11 @@ public final class ImageReader {
 
     /// The one image the reference names: an index becomes its `platform`
     /// child (default: this machine's); a source holding several images
-    /// must be narrowed (`ARCHIVE@N`, `docker-archive:F:NAME:TAG`).
+    /// must be narrowed (`ARCHIVE@N`, `docker-archive:F:NAME:TAG`). With
+    /// `localLayers`, layers a source can only stream (a registry) are
+    /// fetched into the spool first (for the union view).
     /// - Throws: `ImageError.ambiguous`, `.platform`.
-    public func image(platform: Platform? = nil, warnings: inout [String]) throws -> Image {
+    public func image(platform: Platform? = nil, localLayers: Bool = true, warnings: inout [String]) throws -> Image {
         guard entries.count == 1, let only = entries.first else {
             if entries.isEmpty { throw ImageError.notFound(ref: reference.description, source: source.description) }
             let choices = entries.enumerated().map { i, e in "@\(i) " + e.displayName }
@@ -65,20 +67,25 @@ public final class ImageReader {
         guard case let .image(image)? = chosen.first else {
             throw ImageError.platform("\(source.description): no image for platform \(platform?.description ?? Platform.host.description)")
         }
-        return image
+        guard localLayers else { return image }
+        var fetched: [StagedBlob] = []
+        guard case let .image(local)? = try ImageCopy.materialize([.image(image)], into: staging, fetched: &fetched, progress: progress).first else {
+            return image
+        }
+        return local
     }
 
     /// The one image, ignoring warnings.
-    public func image(platform: Platform? = nil) throws -> Image {
+    public func image(platform: Platform? = nil, localLayers: Bool = true) throws -> Image {
         var w: [String] = []
-        return try image(platform: platform, warnings: &w)
+        return try image(platform: platform, localLayers: localLayers, warnings: &w)
     }
 
     private var pickHint: String {
         switch reference {
         case let .archive(path, _, _): return path ?? "-"
         case let .layout(dir, _): return dir
-        case .store: return ""
+        case .store, .registry: return ""
         }
     }
 

@@ -23,6 +23,8 @@ public enum TransportReference: Sendable, Equatable {
     case archive(path: String?, format: ArchiveFormat, detail: String?)
     /// An OCI image-layout directory.
     case layout(directory: String, reference: String?)
+    /// A registry repository (`docker://HOST/REPO[:TAG|@DIGEST]`), normalised like docker.
+    case registry(ImageReference)
 
     /// Which kind of archive a reference names.
     public enum ArchiveFormat: String, Sendable, Equatable {
@@ -98,7 +100,12 @@ public enum TransportReference: Sendable, Equatable {
             return .store(reference: ref.isEmpty ? nil : ref)
         }
         if s.hasPrefix("docker://") {
-            throw TransportError.invalid(s, "the registry transport is not available in this build")
+            let rest = String(s.dropFirst("docker://".count))
+            do {
+                return .registry(try ImageReference(parsing: rest))
+            } catch {
+                throw TransportError.invalid(s, "\(error)")
+            }
         }
         return nil
     }
@@ -112,6 +119,7 @@ public enum TransportReference: Sendable, Equatable {
             let base = format == .auto ? p : "\(format == .docker ? "docker-archive" : "oci-archive"):\(p)"
             return base + (detail.map { ":\($0)" } ?? "")
         case let .layout(dir, ref): return "oci:\(dir)" + (ref.map { ":\($0)" } ?? "")
+        case let .registry(ref): return "docker://\(ref.description)"
         }
     }
 }

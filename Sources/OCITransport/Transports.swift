@@ -3,6 +3,7 @@ import OCIModel
 import OCIImage
 import OCIStore
 import OCIArchive
+import OCIRegistry
 
 /// What opening a transport needs besides its reference.
 public struct TransportContext: Sendable {
@@ -17,10 +18,13 @@ public struct TransportContext: Sendable {
     public var mtime: Int64
     /// Encoder threads (0: one per core).
     public var threads: Int
+    /// How to reach registries (`docker://`): credentials, TLS.
+    public var registry: RegistryOptions
 
     public init(store: ImageStore, archiveFormat: ArchiveWriter.Flavour = .docker, outerCompression: Compression = .none,
-                mtime: Int64 = 0, threads: Int = 0) {
+                mtime: Int64 = 0, threads: Int = 0, registry: RegistryOptions = RegistryOptions()) {
         self.store = store
+        self.registry = registry
         self.archiveFormat = archiveFormat
         self.outerCompression = outerCompression
         self.mtime = mtime
@@ -41,6 +45,8 @@ extension TransportReference {
         case let .layout(directory, reference):
             guard FS.isDirectory(directory) else { throw TransportError.invalid(directory, "no such directory") }
             return ArchiveSource(.path(directory), pick: Self.pick(reference))
+        case let .registry(reference):
+            return try RegistrySource(reference, options: context.registry)
         }
     }
 
@@ -73,6 +79,8 @@ extension TransportReference {
             return d
         case let .layout(directory, reference):
             return LayoutDestination(directory: directory, reference: reference)
+        case let .registry(reference):
+            return try RegistryDestination(reference, options: context.registry)
         }
     }
 

@@ -90,6 +90,38 @@ public final class BlobStore: BlobSource {
         }
     }
 
+    /// Stages a copy of a layer blob from `source`, checking its digest and
+    /// size and, when `diffID` is given, that it decompresses to it (the
+    /// decompressed stream is hashed on the way, on another core for large layers).
+    public func stage(layer descriptor: Descriptor, diffID: Digest?, from source: any BlobSource,
+                      what: String, progress: ByteProgress? = nil) throws -> StagedBlob {
+        guard let diffID else { return try stage(copyOf: descriptor, from: source, progress: progress) }
+        let w = try beginStaging(parallel: descriptor.size >= 4 << 20)
+        let digester = LayerDigester(context: what, parallel: descriptor.size >= 4 << 20)
+        do {
+            try source.copy(descriptor.digest, into: TeeSink(w, digester), progress: progress)
+            try digester.finish()
+            let s = try w.close()
+            guard s.digest == descriptor.digest, s.size == descriptor.size else {
+                s.discard()
+                throw ImageError.blobMismatch(descriptor.digest, what: what, message: "content is \(s.digest) (\(s.size) bytes)")
+            }
+            let actual = digester.compression == Compression.none ? s.digest : digester.uncompressedDigest
+            guard let actual else {
+                s.discard()
+                throw ImageError.invalid(what, "layer cannot be decompressed: \(digester.decodeError ?? "unknown compression")")
+            }
+            guard actual == diffID else {
+                s.discard()
+                throw ImageError.diffIDMismatch(what: what, expected: diffID, actual: actual)
+            }
+            return s
+        } catch {
+            w.abandon()
+            throw error
+        }
+    }
+
     /// Moves staged blobs into `blobs/`. A blob already present is kept and
     /// its staging file removed. The image store calls this with its index
     /// lock held.
