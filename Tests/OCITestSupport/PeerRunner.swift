@@ -92,10 +92,14 @@ public enum PeerRunner {
 
         /// `podman load -i FILE`; returns the names or IDs it reports loaded.
         public func load(_ archive: String) throws -> [String] {
-            try run(["load", "-q", "-i", archive]).split(separator: "\n").compactMap { line in
-                line.hasPrefix("Loaded image: ") ? String(line.dropFirst("Loaded image: ".count))
-                    : line.hasPrefix("Loaded image(s): ") ? String(line.dropFirst("Loaded image(s): ".count)) : nil
-            }.flatMap { $0.split(separator: ",").map(String.init) }
+            var out: [String] = []
+            for line in try run(["load", "-q", "-i", archive]).split(separator: "\n") {
+                var names: String?
+                if line.hasPrefix("Loaded image: ") { names = String(line.dropFirst("Loaded image: ".count)) }
+                if line.hasPrefix("Loaded image(s): ") { names = String(line.dropFirst("Loaded image(s): ".count)) }
+                if let names { out += names.split(separator: ",").map { String($0) } }
+            }
+            return out
         }
 
         /// Full image IDs (`sha256:…`) and the names podman gives each.
