@@ -30,6 +30,7 @@ public enum OCIToolMain {
     /// Parses the command line, runs the verb, exits.
     public static func main(_ arguments: [String]? = nil) -> Never {
         Cleanup.installSignalHandlers()
+        let threadsAtStart = ThreadCount.current()
         var command: ParsableCommand
         do {
             command = try OCIToolCommand.parseAsRoot(arguments)
@@ -41,12 +42,17 @@ public enum OCIToolMain {
             }
             exit(code == 0 ? 0 : (code == EXIT_FAILURE ? Status.usage : code))
         }
+        var status: Int32 = 0
         do {
             try command.run()
-            exit(0)
         } catch {
-            exit(render(error))
+            status = render(error)
         }
+        // Test hook: every thread an operation started has ended by now.
+        if ProcessInfo.processInfo.environment["OCITOOL_DEBUG_THREADS"] != nil {
+            Console.err("ocitool: threads at start \(threadsAtStart), at exit \(ThreadCount.current())")
+        }
+        exit(status)
     }
 
     /// Prints `error` (one line on stderr) and returns the exit status.
@@ -72,5 +78,12 @@ public enum OCIToolMain {
     static func oneLine(_ error: Error) -> String {
         let text = "\(error)"
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+}
+
+/// The number of threads of this process (Linux: `/proc/self/task`).
+enum ThreadCount {
+    static func current() -> Int {
+        (try? FS.listDirectory("/proc/self/task").count) ?? 0
     }
 }
