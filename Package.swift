@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ocitool", targets: ["ocitool"]),
-        .library(name: "OCITool", targets: ["OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer", "OCIRegistry"]),
+        .library(name: "OCITool", targets: ["OCITool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -54,6 +54,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "ocitool", dependencies: ["OCICommands"]),
+        // The library's one import: re-exports the public API of the modules above.
+        .target(name: "OCITool", dependencies: ["OCICore", "OCIModel", "OCIImage", "OCIStore", "OCIArchive", "OCILayer",
+                                               "OCIRegistry", "OCITransport"]),
         // docker-compatible output formatting: Go templates, tables, units (Foundation only).
         .target(name: "OCIFormat"),
 
@@ -73,6 +76,7 @@ let package = Package(
         .testTarget(name: "OCIArchiveTests", dependencies: ["OCIImage", "OCIArchive", "OCIStore", "OCITransport", "OCITestSupport"]),
         .testTarget(name: "OCILayerTests", dependencies: ["OCIImage", "OCILayer", "OCIArchive", "OCIStore", "OCITransport", "OCITestSupport"]),
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
+        .testTarget(name: "OCIToolTests", dependencies: ["OCITool", "OCITestSupport"]),
         .testTarget(name: "OCIFormatTests", dependencies: ["OCIFormat"]),
         .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCIModel", "OCITestSupport", "OCIRegistryTestSupport"]),
     ],
