@@ -46,7 +46,13 @@ public enum OCIToolMain {
         do {
             try command.run()
         } catch {
-            status = render(error)
+            // `help` and `--help` reach here as the parser's own error with status 0.
+            if OCIToolCommand.exitCode(for: error).isSuccess {
+                let message = OCIToolCommand.fullMessage(for: error)
+                if !message.isEmpty { Console.out(message) }
+            } else {
+                status = render(error)
+            }
         }
         // Test hook: every thread an operation started has ended by now.
         if ProcessInfo.processInfo.environment["OCITOOL_DEBUG_THREADS"] != nil {
