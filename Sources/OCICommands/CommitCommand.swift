@@ -130,7 +130,8 @@ struct CommitCommand: ParsableCommand {
                 let destination = try archiveOut.openDestination(context)
                 (destination as? ArchiveDestination)?.ociWhenZstd = format == nil
                 let selection = StoreSource(store: context.store, selection: .resolve([id.description]))
-                try ImageCopy.copy(from: names.isEmpty ? selection : Renaming(selection, names: names), to: destination, options: out)
+                try ImageCopy.copy(from: names.isEmpty ? selection : MappedSource(selection) { $0.map { $0.named(names) } },
+                                   to: destination, options: out)
             }
         }
         if output == "-" { Console.err(id.description) } else { Console.out(id.description) }
@@ -164,25 +165,4 @@ enum BaseFlavour {
             }
         }
     }
-}
-
-/// Gives the images another source reads the names `names`.
-final class Renaming: ImageSource {
-    private let inner: ImageSource
-    private let names: [ImageReference]
-
-    init(_ inner: ImageSource, names: [ImageReference]) {
-        self.inner = inner
-        self.names = names
-    }
-
-    var description: String { inner.description }
-
-    func read(_ context: ReadContext) throws -> SourceContents {
-        var contents = try inner.read(context)
-        contents.entries = contents.entries.map { $0.named(names) }
-        return contents
-    }
-
-    func close() { inner.close() }
 }

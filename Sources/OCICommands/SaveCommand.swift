@@ -68,7 +68,8 @@ struct SaveCommand: ParsableCommand {
             let reference = try TransportReference.source(from)
             try Streams.checkInput(reference)
             let opened = try reference.openSource(context)
-            source = refs.isEmpty ? opened : SelectingSource(opened, refs: refs)
+            let refs = self.refs
+            source = refs.isEmpty ? opened : MappedSource(opened) { try ImageSelector.select(refs, from: $0, source: opened.description) }
         } else {
             source = StoreSource(store: context.store, selection: .select(refs))
         }
@@ -81,25 +82,4 @@ struct SaveCommand: ParsableCommand {
         let report = try ImageCopy.copy(from: source, to: try destination.openDestination(context), options: options)
         progress.done(report.done(destination: output ?? "stdout"))
     }
-}
-
-/// Narrows what another source holds to the images `refs` select (docker save's rules).
-final class SelectingSource: ImageSource {
-    private let inner: ImageSource
-    private let refs: [String]
-
-    init(_ inner: ImageSource, refs: [String]) {
-        self.inner = inner
-        self.refs = refs
-    }
-
-    var description: String { inner.description }
-
-    func read(_ context: ReadContext) throws -> SourceContents {
-        var contents = try inner.read(context)
-        contents.entries = try ImageSelector.select(refs, from: contents.entries, source: inner.description)
-        return contents
-    }
-
-    func close() { inner.close() }
 }

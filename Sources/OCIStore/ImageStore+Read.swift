@@ -65,29 +65,14 @@ extension ImageStore {
         let document = try Document(index: bytes, what: "\(root): index \(digest)")
         var children: [Image] = []
         var absent: [ImageIndex.AbsentEntry] = []
-        var queue: [(Descriptor, Int)] = document.view.manifests.map { ($0, 0) }
-        var i = 0
-        while i < queue.count {
-            let (c, depth) = queue[i]
-            i += 1
-            guard blobs.path(of: c.digest) != nil else {
-                absent.append(.init(descriptor: c, reason: "manifest absent"))
-                continue
+        let leaves = try IndexWalk.leaves(of: document.view, what: root) { c in
+            blobs.path(of: c.digest) == nil ? nil : try self.document(c.digest)
+        }
+        for leaf in leaves {
+            switch leaf {
+            case let .absent(a): absent.append(a)
+            case let .manifest(c, childBytes, _): children.append(try loadImage(c, bytes: childBytes, names: []))
             }
-            let childBytes = try self.document(c.digest)
-            let probe = try CanonicalJSON.decode(MediaTypeProbe.self, from: childBytes, what: "\(root): \(c.digest)")
-            if probe.isIndex(listed: c.mediaType) {
-                guard depth < 8 else { throw StoreError.corrupt("index \(digest): indexes nested more than 8 deep") }
-                let nested = try IndexManifest.parse(childBytes, what: "\(root): index \(c.digest)")
-                queue += nested.manifests.map { ($0, depth + 1) }
-                continue
-            }
-            let manifest = try Manifest.parse(childBytes, what: "\(root): manifest \(c.digest)")
-            guard manifest.config.mediaType == MediaType.ociConfig || manifest.config.mediaType == MediaType.dockerConfig else {
-                absent.append(.init(descriptor: c, reason: "artifact \(manifest.config.mediaType)"))
-                continue
-            }
-            children.append(try loadImage(c, bytes: childBytes, names: []))
         }
         let d = Descriptor(mediaType: document.view.mediaType ?? MediaType.ociIndex, digest: digest, size: document.size)
         return try ImageIndex(descriptor: d, document: document, names: names, children: children, absent: absent)

@@ -127,38 +127,19 @@ struct ArchiveRecognizer {
         let document = try Document(index: bytes, what: "\(name): \(member)")
         var children: [Image] = []
         var absent: [ImageIndex.AbsentEntry] = []
-        var queue: [(Descriptor, Int)] = document.view.manifests.map { ($0, 0) }
-        var i = 0
-        while i < queue.count {
-            let (c, depth) = queue[i]
-            i += 1
-            let childMember = Self.member(c.digest)
-            guard let childBytes = try readDocument(c, member: childMember) else {
-                absent.append(.init(descriptor: c, reason: "manifest absent"))
-                continue
+        let leaves = try IndexWalk.leaves(of: document.view, what: name) { c in try readDocument(c, member: Self.member(c.digest)) }
+        for leaf in leaves {
+            switch leaf {
+            case let .absent(a):
+                absent.append(a)
+            case let .manifest(c, childBytes, manifest):
+                if let missing = firstMissingBlob(manifest) {
+                    absent.append(.init(descriptor: c, reason: "blob \(missing.shortID) absent"))
+                    continue
+                }
+                let child = try verified(manifest: manifest, manifestBytes: childBytes, descriptor: c, names: [], layerMembers: nil)
+                if !children.contains(where: { $0.digest == child.digest }) { children.append(child) }
             }
-            let childProbe = try CanonicalJSON.decode(MediaTypeProbe.self, from: childBytes, what: "\(name): \(childMember)")
-            if childProbe.isIndex(listed: c.mediaType) {
-                guard depth < 8 else { throw ArchiveError.archive(archive: name, message: "image indexes nested more than 8 deep") }
-                let nested = try IndexManifest.parse(childBytes, what: "\(name): \(childMember)")
-                queue += nested.manifests.map { ($0, depth + 1) }
-                continue
-            }
-            let manifest = try Manifest.parse(childBytes, what: "\(name): \(childMember)")
-            let configType = manifest.config.mediaType
-            guard configType == MediaType.ociConfig || configType == MediaType.dockerConfig else {
-                absent.append(.init(descriptor: c, reason: "artifact \(configType)"))
-                continue
-            }
-            if let missing = firstMissingBlob(manifest) {
-                absent.append(.init(descriptor: c, reason: "blob \(missing.shortID) absent"))
-                continue
-            }
-            var desc = Descriptor(mediaType: Self.manifestType(childProbe, manifest, c), digest: c.digest, size: c.size)
-            desc.platform = c.platform
-            desc.annotations = c.annotations
-            let child = try verified(manifest: manifest, manifestBytes: childBytes, descriptor: desc, names: [], layerMembers: nil)
-            if !children.contains(where: { $0.digest == child.digest }) { children.append(child) }
         }
         let who = names.first?.familiarString ?? d.digest.shortID
         guard !children.isEmpty else {

@@ -75,3 +75,26 @@ public final class EntriesSource: ImageSource {
     public func read(_ context: ReadContext) throws -> SourceContents { SourceContents(entries: entries) }
     public func close() {}
 }
+
+/// Another source whose entries are changed as they are read (narrowed to
+/// the images some references select, renamed): `save --from A REF`, the
+/// copy of a committed image under its new names.
+public final class MappedSource: ImageSource {
+    private let inner: ImageSource
+    private let transform: ([ImageEntry]) throws -> [ImageEntry]
+
+    public init(_ inner: ImageSource, transform: @escaping ([ImageEntry]) throws -> [ImageEntry]) {
+        self.inner = inner
+        self.transform = transform
+    }
+
+    public var description: String { inner.description }
+
+    public func read(_ context: ReadContext) throws -> SourceContents {
+        var contents = try inner.read(context)
+        contents.entries = try transform(contents.entries)
+        return contents
+    }
+
+    public func close() { inner.close() }
+}
