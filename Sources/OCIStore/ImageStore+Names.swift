@@ -16,14 +16,15 @@ struct StoreTarget {
 
 extension ImageStore {
     /// Gives the image `source` names the name `target` (docker tag). The
-    /// source is resolved under the same lock the change is written with.
+    /// source is resolved under the same lock the change is written with
+    /// (with the lock held, the index on disk is the one being edited).
     public func tag(_ source: String, as target: String) throws {
         let name = try ImageReference(parsing: target)
         guard name.digest == nil else {
             throw ModelError.invalid("tag \"\(target)\"", "a tag target cannot be a digest reference")
         }
         try transaction { index in
-            let entry = try ImageSelector.resolve(source, in: try entries(from: index), source: "the store")
+            let entry = try resolve(source)
             let t = try storeTarget(of: entry.digest, in: index)
             Self.setName(name, to: t, in: &index)
         }
@@ -40,11 +41,7 @@ extension ImageStore {
     /// all its names with `force`. Blobs stay until `prune`.
     public func remove(_ ref: String, force: Bool = false) throws -> [Removal] {
         try transaction { index in
-            let all = try entries(from: index)
-            let entry: ImageEntry
-            do { entry = try ImageSelector.resolve(ref, in: all, source: "the store") } catch let ImageError.notFound(r, _) {
-                throw StoreError.notFound(r)
-            } catch let ImageError.ambiguous(r, ids) { throw StoreError.ambiguous(r, ids) }
+            let entry = try resolve(ref)
             let byName = (try? ImageReference(parsing: ref)).flatMap { r in entry.names.contains(r) ? r : nil }
             var out: [Removal] = []
             if let name = byName {
@@ -62,10 +59,6 @@ extension ImageStore {
             return out
         }
     }
-
-    /// The entries of an index being edited (with the lock held, the index
-    /// on disk is this one).
-    func entries(from index: IndexManifest) throws -> [ImageEntry] { try entries() }
 
     /// The target an existing entry of `digest` records.
     func storeTarget(of digest: Digest, in index: IndexManifest) throws -> StoreTarget {
