@@ -46,7 +46,8 @@ extension TarReader {
         public static let defaultMaxSparseSize: Int64 = 1 << 30
 
         /// Sparse members expanded up to 1 GiB; 131,072 regions; 1,024
-        /// xattrs and 1 MiB of them; names up to 64 KiB.
+        /// xattrs and 256 KiB of them (Linux allows 64 KiB per value);
+        /// names up to 64 KiB.
         public static let defaults = Limits(sparse: .expand(maxLogicalSize: defaultMaxSparseSize))
 
         /// For image archives (docker save, OCI layout archives): sparse
@@ -61,7 +62,7 @@ extension TarReader {
         }
 
         public init(sparse: SparsePolicy, maxSparseRegions: Int = 1 << 17, maxXattrs: Int = 1024,
-                    maxXattrBytes: Int = 1 << 20, maxNameBytes: Int = 64 << 10) {
+                    maxXattrBytes: Int = 256 << 10, maxNameBytes: Int = 64 << 10) {
             self.sparse = sparse
             self.maxSparseRegions = maxSparseRegions
             self.maxXattrs = maxXattrs
