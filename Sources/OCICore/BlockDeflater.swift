@@ -107,7 +107,7 @@ final class ZlibBlockDeflater: BlockDeflating {
         self.context = context
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let rc = ocitool_deflateInit2(stream, Int32(level), -15, 8)
+        let rc = ocitool_deflateInit2(stream, Int32(truncatingIfNeeded: level), -15, 8)
         guard rc == Z_OK else {
             stream.deallocate()
             throw CoreError.compression(context: context, message: "deflateInit2 failed (\(rc))")
