@@ -93,7 +93,7 @@ func readThroughPipe(_ bytes: UnsafeRawBufferPointer) -> Pass {
     } }
     defer { done.wait() }
     do {
-        let reader = try TarReader(fd: fds[0], name: "fuzz", ownsDescriptor: true, limits: limits)
+        let reader = try TarReader(fd: fds[0], name: "fuzz", ownsDescriptor: true, allowEmpty: true, limits: limits)
         return read(reader).0
     } catch {
         // The reader owned the descriptor: a failed open closed it.

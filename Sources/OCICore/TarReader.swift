@@ -82,11 +82,22 @@ public final class TarReader {
         self.name = name
         self.progress = progress
         self.limits = limits
-        // Each of these only registers a reader; they fail only for a
-        // libarchive built without the feature, which open then reports.
-        _ = archive_read_support_filter_all(a)
-        _ = archive_read_support_format_tar(a)
-        if allowEmpty { _ = archive_read_support_format_empty(a) }
+        // Only the compressions ocitool reads. "All filters" would also take
+        // weak magic numbers (raw LZMA, uuencode, rpm…) for streams, and hand
+        // lrzip, lzop and grzip input to external programs.
+        var setup: [(String, Int32)] = [
+            ("gzip", archive_read_support_filter_gzip(a)), ("bzip2", archive_read_support_filter_bzip2(a)),
+            ("xz", archive_read_support_filter_xz(a)), ("zstd", archive_read_support_filter_zstd(a)),
+            ("tar", archive_read_support_format_tar(a)),
+        ]
+        if allowEmpty { setup.append(("empty", archive_read_support_format_empty(a))) }
+        // ARCHIVE_WARN: libarchive lacks the library and will run the program (gzip -d…): accepted.
+        for (what, rc) in setup where rc != ARCHIVE_OK && rc != ARCHIVE_WARN {
+            // deinit frees the handle (every stored property is set by now).
+            let message = TarReader.message(a)
+            if ownsDescriptor { _ = close(fd) }
+            throw CoreError.archive(context: name, message: "cannot enable \(what) reading: \(message)")
+        }
         let box = ReadBox(fd: fd, owns: ownsDescriptor, progress: progress)
         let ctx = Unmanaged.passRetained(box).toOpaque()
         // A regular file skips unread member data by seeking instead of reading it.
