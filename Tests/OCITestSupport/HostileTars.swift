@@ -338,6 +338,8 @@ def gnu_sparse(entries, realsize, stored, name=b"sparse", extended=None):
 
 add("gnu-sparse-small", "ok", "a 1 MiB sparse file with two 4-byte regions",
     gnu_sparse([(0, 4), (1 << 19, 4)], 1 << 20, b"abcdefgh") + END)
+add("gnu-sparse-between-files", "ok", "a file, a 1 MiB sparse file, a file",
+    ok_file + gnu_sparse([(0, 4), (1 << 19, 4)], 1 << 20, b"abcdefgh") + member(b"bye\n", name=b"after.txt") + END)
 add("gnu-sparse-6GiB", "error:exceeds the limit", "a 6 GiB sparse file in 2 KB",
     gnu_sparse([(0, 4)], 6 << 30, b"abcd") + END)
 add("gnu-sparse-realsize-int64max", "error:", "realsize 2^63-1",
