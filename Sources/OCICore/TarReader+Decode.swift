@@ -200,6 +200,21 @@ enum TarText {
         return n > 200 ? out + "…" : out
     }
 
+    /// A member name made safe for a one-line message: control characters
+    /// (a newline in a name) escaped as `\xNN`, cut after 300 characters.
+    static func display(_ s: String) -> String {
+        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) || s.unicodeScalars.count > 300 else { return s }
+        var out = ""
+        for scalar in s.unicodeScalars.prefix(300) {
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                out += "\\x" + hex(UInt8(truncatingIfNeeded: scalar.value))
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return s.unicodeScalars.count > 300 ? out + "…" : out
+    }
+
     /// A library message made safe for one line: lossy UTF-8, control
     /// characters escaped, cut after 300 characters.
     static func shownMessage(_ p: UnsafePointer<CChar>) -> String {

@@ -134,19 +134,19 @@ public final class TarReader {
             pendingData = true
             current = archive_entry_pathname(e).map(TarText.shown)
             let entry = try TarReader.decode(e, archiveName: name, limits: limits)
-            current = entry.path
+            current = TarText.display(entry.path)
             currentEntry = entry
             if entry.isSparse {
                 switch limits.sparse {
                 case .refuse:
-                    throw CoreError.limit(context: "\(name): member \(entry.path)",
+                    throw CoreError.limit(context: "\(name): member \(TarText.display(entry.path))",
                                           message: "sparse member (logical size \(entry.size) bytes, \(entry.storedSize) stored) refused: this input may not hold sparse files")
                 case .skip:
                     skippedSparseMembers += 1
                     continue
                 case let .expand(maxLogicalSize):
                     guard entry.size <= maxLogicalSize else {
-                        throw CoreError.limit(context: "\(name): member \(entry.path)",
+                        throw CoreError.limit(context: "\(name): member \(TarText.display(entry.path))",
                                               message: "sparse member with a logical size of \(entry.size) bytes exceeds the limit of \(maxLogicalSize) bytes")
                     }
                 }
@@ -208,7 +208,7 @@ public final class TarReader {
             return
         }
         pendingData = false
-        let context = "\(name): member \(entry.path)"
+        let context = "\(name): member \(TarText.display(entry.path))"
         let logical = entry.size
         var end: Int64 = 0
         var idle = 0

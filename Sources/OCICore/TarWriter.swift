@@ -91,7 +91,7 @@ public final class TarWriter {
         guard remaining == 0 else {
             throw CoreError.archive(context: "\(name): member \(currentPath ?? "?")", message: "\(remaining) bytes of data missing")
         }
-        let dataSize = try Self.validate(entry, context: "\(name): member \(entry.path)")
+        let dataSize = try Self.validate(entry, context: "\(name): member \(TarText.display(entry.path))")
         guard let e = archive_entry_new() else { throw CoreError.archive(context: name, message: "archive_entry_new failed") }
         defer { archive_entry_free(e) }
         archive_entry_set_pathname_utf8(e, entry.path)
@@ -103,7 +103,7 @@ public final class TarWriter {
         case .blockDevice: archive_entry_set_filetype(e, OCITOOL_AE_IFBLK)
         case .fifo: archive_entry_set_filetype(e, OCITOOL_AE_IFIFO)
         case .socket:
-            throw CoreError.archive(context: "\(name): member \(entry.path)", message: "sockets cannot be stored in a tar")
+            throw CoreError.archive(context: "\(name): member \(TarText.display(entry.path))", message: "sockets cannot be stored in a tar")
         }
         archive_entry_set_perm(e, mode_t(entry.mode & 0o7777))
         archive_entry_set_uid(e, entry.uid)
@@ -111,7 +111,7 @@ public final class TarWriter {
         if let u = entry.uname, !u.isEmpty { archive_entry_set_uname_utf8(e, u) }
         if let g = entry.gname, !g.isEmpty { archive_entry_set_gname_utf8(e, g) }
         guard let mtime = time_t(exactly: entry.mtime) else {
-            throw CoreError.malformed(context: "\(name): member \(entry.path)", message: "modification time \(entry.mtime) is out of range")
+            throw CoreError.malformed(context: "\(name): member \(TarText.display(entry.path))", message: "modification time \(entry.mtime) is out of range")
         }
         archive_entry_set_mtime(e, mtime, 0)  // whole seconds, see above
         switch entry.kind {
@@ -136,11 +136,11 @@ public final class TarWriter {
         }
         let rc = archive_write_header(archive, e)
         if rc != ARCHIVE_OK {
-            let failure = error(entry.path, rc == ARCHIVE_WARN ? "warning" : "error")
+            let failure = error(TarText.display(entry.path), rc == ARCHIVE_WARN ? "warning" : "error")
             abandon()
             throw failure
         }
-        currentPath = entry.path
+        currentPath = TarText.display(entry.path)
         remaining = dataSize
         sparsePlan = entry.kind == .regular ? (entry.sparseRegions ?? []).sorted { $0.offset < $1.offset } : []
         planIndex = 0
@@ -215,7 +215,7 @@ public final class TarWriter {
             }
         }
         guard remaining == 0 else {
-            throw CoreError.archive(context: "\(name): member \(entry.path)", message: "\(remaining) bytes of data missing")
+            throw CoreError.archive(context: "\(name): member \(TarText.display(entry.path))", message: "\(remaining) bytes of data missing")
         }
     }
 

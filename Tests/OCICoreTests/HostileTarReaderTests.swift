@@ -160,3 +160,24 @@ struct HostileTarReaderTests {
         #expect(Date().timeIntervalSince(started) < 30)
     }
 }
+
+extension HostileTarReaderTests {
+    /// A newline in a member name must not split an error message.
+    @Test func errorsAboutANameWithANewlineStayOnOneLine() throws {
+        let tmp = try TempDir()
+        let path = tmp.file("nl.tar")
+        try TarFixtures.writeTar([.init(TarEntry(path: "evil\nname", kind: .regular, size: 4), data: Array("data".utf8))], to: path)
+        var bytes = try FS.readFile(path)
+        bytes.removeLast(bytes.count - 512 - 2)  // cut inside the data
+        try FS.writeAtomically(path, bytes: bytes)
+        let reader = try TarReader(path: path)
+        #expect(try reader.next()?.path == "evil\nname")
+        #expect { try reader.readData(into: NullSink()) } throws: { error in
+            "\(error)".contains("member evil\\x0aname") && !"\(error)".contains("\n")
+        }
+        let writer = try TarWriter(sink: NullSink(), name: "out")
+        #expect { try writer.writeHeader(TarEntry(path: "bad\nname", kind: .regular, uid: -1)) } throws: { error in
+            "\(error)".contains("bad\\x0aname") && !"\(error)".contains("\n")
+        }
+    }
+}
