@@ -51,7 +51,7 @@ struct MembersCommand: ParsableCommand {
                     if n >= 1 << 20 { try out.flush() }  // do not hold earlier rows behind a long read
                 }
             }
-            let name = Self.printable(e.path) + (e.linkTarget.map { " -> " + Self.printable($0) } ?? "")
+            let name = TarEntry.printable(e.path) + (e.linkTarget.map { " -> " + TarEntry.printable($0) } ?? "")
             try out.print(Self.row([kind, size, digest, name]))
         }
     }
@@ -63,22 +63,6 @@ struct MembersCommand: ParsableCommand {
             if i < widths.count { line += String(repeating: " ", count: max(1, widths[i] - cell.count + 3)) }
         }
         return line
-    }
-
-    /// A name on one line: control characters (a newline in a member name)
-    /// are shown as `\xNN`.
-    static func printable(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return s }
-        var out = ""
-        for scalar in s.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\x" + (hex.count < 2 ? "0" + hex : hex)
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }
 

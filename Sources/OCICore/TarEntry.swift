@@ -95,6 +95,11 @@ public struct TarEntry: Sendable, Equatable {
         self.sparseRegions = sparseRegions
     }
 
+    /// `text` (a member name, a link target) on one line: control
+    /// characters are shown as `\xNN`, so a newline in a name cannot split
+    /// a listing or an error message.
+    public static func printable(_ text: String) -> String { TarText.display(text, limit: .max) }
+
     /// The path without a leading `./` or `/` and without a trailing `/`;
     /// `.` for the root itself.
     public var normalizedPath: String { TarEntry.normalize(path) }

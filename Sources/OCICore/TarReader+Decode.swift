@@ -178,56 +178,36 @@ enum TarText {
     }
 
     /// A printable, bounded rendering of a C string for messages: valid
-    /// UTF-8 as it is (control characters escaped), other bytes as `\xNN`,
-    /// cut after 200 bytes.
+    /// UTF-8 as `display` shows it, other bytes as `\xNN`, cut after 200 bytes.
     static func shown(_ p: UnsafePointer<CChar>) -> String {
         let n = strlen(p)
         let bytes = UnsafeRawBufferPointer(start: p, count: min(n, 200))
+        let cut = n > 200 ? "…" : ""
+        if let s = String(validating: bytes, as: UTF8.self) { return display(s, limit: .max) + cut }
         var out = ""
-        if let s = String(validating: bytes, as: UTF8.self) {
-            for scalar in s.unicodeScalars {
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += "\\x" + hex(UInt8(truncatingIfNeeded: scalar.value))
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        } else {
-            for b in bytes {
-                if b >= 0x20 && b < 0x7f { out.unicodeScalars.append(Unicode.Scalar(b)) } else { out += "\\x" + hex(b) }
-            }
+        for b in bytes {
+            if b >= 0x20 && b < 0x7f { out.unicodeScalars.append(Unicode.Scalar(b)) } else { out += "\\x" + hex(b) }
         }
-        return n > 200 ? out + "…" : out
+        return out + cut
     }
 
-    /// A member name made safe for a one-line message: control characters
-    /// (a newline in a name) escaped as `\xNN`, cut after 300 characters.
-    static func display(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) || s.unicodeScalars.count > 300 else { return s }
+    /// Text made safe for one line: control characters (a newline in a
+    /// member name) escaped as `\xNN`, cut after `limit` characters.
+    static func display(_ s: String, limit: Int = 300) -> String {
+        let scalars = s.unicodeScalars
+        let long = scalars.count > limit
+        guard long || scalars.contains(where: isControl) else { return s }
         var out = ""
-        for scalar in s.unicodeScalars.prefix(300) {
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                out += "\\x" + hex(UInt8(truncatingIfNeeded: scalar.value))
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
+        for scalar in scalars.prefix(limit) {
+            if isControl(scalar) { out += "\\x" + hex(UInt8(truncatingIfNeeded: scalar.value)) } else { out.unicodeScalars.append(scalar) }
         }
-        return s.unicodeScalars.count > 300 ? out + "…" : out
+        return long ? out + "…" : out
     }
 
-    /// A library message made safe for one line: lossy UTF-8, control
-    /// characters escaped, cut after 300 characters.
-    static func shownMessage(_ p: UnsafePointer<CChar>) -> String {
-        var out = ""
-        for scalar in String(cString: p).unicodeScalars.prefix(300) {
-            if scalar.value < 0x20 || scalar.value == 0x7f {
-                out += "\\x" + hex(UInt8(truncatingIfNeeded: scalar.value))
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    /// A library message made safe for one line (lossy UTF-8).
+    static func shownMessage(_ p: UnsafePointer<CChar>) -> String { display(String(cString: p)) }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool { scalar.value < 0x20 || scalar.value == 0x7f }
 
     private static func hex(_ b: UInt8) -> String {
         let digits = Array("0123456789abcdef")

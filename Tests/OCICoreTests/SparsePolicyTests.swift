@@ -6,7 +6,7 @@ import Testing
 /// the expansion is what a caller's byte count sees.
 @Suite("Sparse members: refuse, skip, expand")
 struct SparsePolicyTests {
-    static let corpus = Result { try HostileTars.generate() }
+    static let corpus = HostileTars.shared
 
     static func path(_ name: String) throws -> String {
         let c = try #require(try corpus.get().named(name))

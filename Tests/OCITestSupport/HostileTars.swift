@@ -48,6 +48,9 @@ public enum HostileTars {
         public func named(_ name: String) -> Case? { cases.first { $0.name == name } }
     }
 
+    /// The corpus, generated once per test process (an error when `python3` fails).
+    public static let shared = Result { try generate() }
+
     /// Writes every case into a new temp directory.
     /// - Throws: when `python3` is missing or fails (the tests then fail: they need it).
     public static func generate() throws -> Corpus {
