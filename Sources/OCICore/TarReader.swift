@@ -37,8 +37,9 @@ public final class TarReader {
     private let progress: ByteProgress?
     /// The regular file read, when opened with `init(path:)` on one.
     public private(set) var filePath: String?
-    private var fileSize: Int64?
     private var dataOffset: Int64?
+    /// The input, shared with libarchive's callbacks.
+    private let input: ReadBox
 
     /// libarchive calls in a row that may return nothing before the reader
     /// gives up (a guard against a library loop; each call normally
@@ -53,13 +54,8 @@ public final class TarReader {
                             limits: Limits = .defaults) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CoreError.io(context: "open \(path)", errno: errno) }
-        var st = stat()
-        let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
         try self.init(fd: fd, name: path, ownsDescriptor: true, progress: progress, allowEmpty: allowEmpty, limits: limits)
-        if regular {
-            filePath = path
-            fileSize = Int64(exactly: st.st_size)
-        }
+        if input.seekable { filePath = path }
     }
 
     /// Where the current member's data starts in `filePath`, when the file
@@ -82,6 +78,8 @@ public final class TarReader {
         self.name = name
         self.progress = progress
         self.limits = limits
+        input = ReadBox(fd: fd, owns: ownsDescriptor, progress: progress)
+        // From here on deinit frees the handle and the box closes an owned descriptor.
         // Only the compressions ocitool reads. "All filters" would also take
         // weak magic numbers (raw LZMA, uuencode, rpm…) for streams, and hand
         // lrzip, lzop and grzip input to external programs.
@@ -93,18 +91,13 @@ public final class TarReader {
         if allowEmpty { setup.append(("empty", archive_read_support_format_empty(a))) }
         // ARCHIVE_WARN: libarchive lacks the library and will run the program (gzip -d…): accepted.
         for (what, rc) in setup where rc != ARCHIVE_OK && rc != ARCHIVE_WARN {
-            // deinit frees the handle (every stored property is set by now).
-            let message = TarReader.message(a)
-            if ownsDescriptor { _ = close(fd) }
-            throw CoreError.archive(context: name, message: "cannot enable \(what) reading: \(message)")
+            throw CoreError.archive(context: name, message: "cannot enable \(what) reading: \(TarReader.message(a))")
         }
-        let box = ReadBox(fd: fd, owns: ownsDescriptor, progress: progress)
-        let ctx = Unmanaged.passRetained(box).toOpaque()
+        // libarchive holds its own reference, released by closeCallback (also after a failed open).
+        let ctx = Unmanaged.passRetained(input).toOpaque()
         // A regular file skips unread member data by seeking instead of reading it.
-        // On failure libarchive calls closeCallback, which releases the box.
-        let rc = archive_read_open2(a, ctx, nil, readCallback, box.seekable ? skipCallback : nil, closeCallback)
+        let rc = archive_read_open2(a, ctx, nil, readCallback, input.seekable ? skipCallback : nil, closeCallback)
         if rc != ARCHIVE_OK {
-            // deinit frees the handle (every stored property is set by now).
             throw CoreError.archive(context: name, message: TarReader.message(a))
         }
     }
@@ -151,12 +144,12 @@ public final class TarReader {
                     }
                 }
             }
-            if let fileSize, entry.kind == .regular, !entry.isSparse, outerCompression == .none {
+            if filePath != nil, entry.kind == .regular, !entry.isSparse, outerCompression == .none {
                 // The format reader has consumed every header block of this
                 // member: the position of the (only) filter is where its data starts.
                 let position = archive_filter_bytes(archive, 0)
                 let (end, overflow) = position.addingReportingOverflow(entry.size)
-                if position >= 0, !overflow, end <= fileSize { dataOffset = position }
+                if position >= 0, !overflow, end <= input.fileSize { dataOffset = position }
             }
             return entry
         }
