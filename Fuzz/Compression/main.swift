@@ -8,18 +8,22 @@ import OCICore
 
 let outputLimit: Int64 = 32 << 20
 
+/// Writes `bytes` into `sink` in `chunk`-byte pieces, then finishes it.
+func feed(_ bytes: [UInt8], chunk: Int, into sink: ByteSink) throws {
+    var offset = 0
+    while offset < bytes.count {
+        let end = min(bytes.count, offset + chunk)
+        try bytes[offset..<end].withUnsafeBytes { try sink.write($0) }
+        offset = end
+    }
+    try sink.finish()
+}
+
 /// Decodes `input` fed in `chunk`-byte pieces; nil when the decoder refuses it.
 func decode(_ input: [UInt8], chunk: Int, _ make: (ByteSink) throws -> ByteSink) -> (Digest, Int64)? {
     let sink = BoundedDigestSink(limit: outputLimit)
     do {
-        let decoder = try make(sink)
-        var offset = 0
-        while offset < input.count {
-            let end = min(input.count, offset + chunk)
-            try input[offset..<end].withUnsafeBytes { try decoder.write($0) }
-            offset = end
-        }
-        try decoder.finish()
+        try feed(input, chunk: chunk, into: try make(sink))
         Fuzz.check(sink.finished, "a decoder finished without finishing its sink")
         return (try sink.digest(), sink.count)
     } catch {
@@ -31,14 +35,7 @@ func decode(_ input: [UInt8], chunk: Int, _ make: (ByteSink) throws -> ByteSink)
 func roundTrip(_ payload: [UInt8], name: String, chunk: Int, _ make: (ByteSink) throws -> ByteSink) {
     let out = BoundedMemorySink(limit: 8 << 20)
     do {
-        let encoder = try make(out)
-        var offset = 0
-        while offset < payload.count {
-            let end = min(payload.count, offset + chunk)
-            try payload[offset..<end].withUnsafeBytes { try encoder.write($0) }
-            offset = end
-        }
-        try encoder.finish()
+        try feed(payload, chunk: chunk, into: try make(out))
     } catch {
         Fuzz.fail("\(name) failed to encode \(payload.count) bytes: \(error)")
     }
