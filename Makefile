@@ -7,7 +7,7 @@ DEMO_IMAGE ?= TestImages/podman-docker.tar
 BUILD_PKGS = libarchive-dev zlib1g-dev libssl-dev libzstd-dev libisal-dev pkg-config
 TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr chromium docker-registry apache2-utils openssl
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test demo bench clean fuzz
 
 # Install only the Debian packages that are missing.
 deps:
@@ -39,6 +39,16 @@ demo: build
 	$(BIN) history --root $(DEMO_ROOT) localhost/ocitool-test/podman-docker:v1
 	$(BIN) inspect --root $(DEMO_ROOT) localhost/ocitool-test/podman-docker:v1
 	$(BIN) analyze --html $(DEMO_ROOT)/analyze.html TestImages/umoci-whiteout-oci.tar
+
+# libFuzzer harnesses (Fuzz/): built with ASan in their own build dir, each
+# run for FUZZ_SECONDS on a seed corpus made at run time; fails on any crash,
+# hang (an input over 10 s) or memory blow-up. See Fuzz/README.md.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = .build-fuzz
+FUZZ_HARNESSES = fuzz-tar fuzz-json fuzz-compression fuzz-unpack
+fuzz: deps
+	$(SWIFT) build --package-path Fuzz --build-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_HARNESSES)
 
 bench: deps
 	bash bench/run.sh

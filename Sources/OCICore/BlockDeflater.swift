@@ -10,7 +10,7 @@ func gzipCRC32(_ input: UnsafeRawBufferPointer) -> UInt32 {
     var offset = 0
     while offset < input.count {
         let n = min(input.count - offset, 1 << 30)
-        crc = crc32_gzip_refl(crc, base.assumingMemoryBound(to: UInt8.self) + offset, UInt64(n))
+        crc = crc32_gzip_refl(crc, base.assumingMemoryBound(to: UInt8.self) + offset, UInt64(truncatingIfNeeded: n))
         offset += n
     }
     return crc
@@ -19,6 +19,16 @@ func gzipCRC32(_ input: UnsafeRawBufferPointer) -> UInt32 {
 /// ISA-L for level 1, zlib for 2-9.
 func makeBlockDeflater(level: Int, context: String) throws -> BlockDeflating {
     level <= 1 ? IsalBlockDeflater(context: context) : try ZlibBlockDeflater(level: level, context: context)
+}
+
+/// The 32-bit counts zlib and ISA-L take for one block's input, output
+/// capacity and dictionary; a block too large for them is an error.
+private func blockSizes(_ input: UnsafeRawBufferPointer, _ capacity: Int, _ dictionary: [UInt8],
+                        _ context: String) throws -> (UInt32, UInt32, UInt32) {
+    guard let i = UInt32(exactly: input.count), let o = UInt32(exactly: capacity), let d = UInt32(exactly: dictionary.count) else {
+        throw CoreError.compression(context: context, message: "a deflate block of \(input.count) bytes is too large")
+    }
+    return (i, o, d)
 }
 
 /// Deflates one block as raw deflate data (no gzip framing), ending with a
@@ -39,6 +49,7 @@ final class IsalBlockDeflater: BlockDeflating {
     init(context: String) {
         self.context = context
         stream = .allocate(capacity: 1)
+        UnsafeMutableRawPointer(stream).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<isal_zstream>.size)
         levelBuffer = .allocate(capacity: Self.levelBufferSize)
     }
 
@@ -49,24 +60,27 @@ final class IsalBlockDeflater: BlockDeflating {
 
     func deflate(_ input: UnsafeRawBufferPointer, dictionary: [UInt8], last: Bool,
                           into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws -> Int {
+        let (inCount, outCount, dictCount) = try blockSizes(input, capacity, dictionary, context)
         isal_deflate_init(stream)
         stream.pointee.level = Self.level
         stream.pointee.level_buf = levelBuffer
-        stream.pointee.level_buf_size = UInt32(Self.levelBufferSize)
+        stream.pointee.level_buf_size = UInt32(truncatingIfNeeded: Self.levelBufferSize)
         stream.pointee.gzip_flag = UInt16(IGZIP_DEFLATE)
         stream.pointee.end_of_stream = last ? 1 : 0
         stream.pointee.flush = UInt16(last ? NO_FLUSH : SYNC_FLUSH)
         if !dictionary.isEmpty {
             let rc = dictionary.withUnsafeBufferPointer { d in
-                isal_deflate_set_dict(stream, UnsafeMutablePointer(mutating: d.baseAddress), UInt32(d.count))
+                isal_deflate_set_dict(stream, UnsafeMutablePointer(mutating: d.baseAddress), dictCount)
             }
             guard rc == COMP_OK else { throw CoreError.compression(context: context, message: "igzip set_dict failed (\(rc))") }
         }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
-        stream.pointee.avail_in = UInt32(input.count)
+        stream.pointee.avail_in = inCount
         stream.pointee.next_out = out
-        stream.pointee.avail_out = UInt32(capacity)
+        stream.pointee.avail_out = outCount
+        var idle = 0
         while true {
+            let inBefore = stream.pointee.avail_in, outBefore = stream.pointee.avail_out
             let rc = isal_deflate(stream)
             guard rc == COMP_OK else { throw CoreError.compression(context: context, message: "igzip deflate failed (\(rc))") }
             let state = stream.pointee.internal_state.state
@@ -75,6 +89,10 @@ final class IsalBlockDeflater: BlockDeflating {
             guard stream.pointee.avail_out > 0 else {
                 throw CoreError.compression(context: context, message: "igzip output of a block exceeds \(capacity) bytes")
             }
+            // Calls may only move igzip's internal state; many in a row that
+            // neither consume nor produce mean it is stuck.
+            idle = stream.pointee.avail_in == inBefore && stream.pointee.avail_out == outBefore ? idle + 1 : 0
+            guard idle <= 16 else { throw CoreError.compression(context: context, message: "igzip deflate makes no progress") }
         }
         return capacity - Int(stream.pointee.avail_out)
     }
@@ -89,7 +107,7 @@ final class ZlibBlockDeflater: BlockDeflating {
         self.context = context
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        let rc = ocitool_deflateInit2(stream, Int32(level), -15, 8)
+        let rc = ocitool_deflateInit2(stream, Int32(truncatingIfNeeded: level), -15, 8)
         guard rc == Z_OK else {
             stream.deallocate()
             throw CoreError.compression(context: context, message: "deflateInit2 failed (\(rc))")
@@ -103,15 +121,17 @@ final class ZlibBlockDeflater: BlockDeflating {
 
     func deflate(_ input: UnsafeRawBufferPointer, dictionary: [UInt8], last: Bool,
                           into out: UnsafeMutablePointer<UInt8>, capacity: Int) throws -> Int {
-        deflateReset(stream)
+        let (inCount, outCount, dictCount) = try blockSizes(input, capacity, dictionary, context)
+        let reset = deflateReset(stream)
+        guard reset == Z_OK else { throw CoreError.compression(context: context, message: "deflateReset failed (\(reset))") }
         if !dictionary.isEmpty {
-            let rc = dictionary.withUnsafeBufferPointer { d in deflateSetDictionary(stream, d.baseAddress, UInt32(d.count)) }
+            let rc = dictionary.withUnsafeBufferPointer { d in deflateSetDictionary(stream, d.baseAddress, dictCount) }
             guard rc == Z_OK else { throw CoreError.compression(context: context, message: "deflateSetDictionary failed (\(rc))") }
         }
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
-        stream.pointee.avail_in = UInt32(input.count)
+        stream.pointee.avail_in = inCount
         stream.pointee.next_out = out
-        stream.pointee.avail_out = UInt32(capacity)
+        stream.pointee.avail_out = outCount
         let rc = CZlib.deflate(stream, last ? Z_FINISH : Z_SYNC_FLUSH)
         let ok = last ? rc == Z_STREAM_END : (rc == Z_OK && stream.pointee.avail_out > 0)
         guard ok, stream.pointee.avail_in == 0 else {

@@ -30,11 +30,12 @@ public final class DigestingSink: ByteSink {
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         hasher.update(bytes)
+        if hasher.failed { _ = try hasher.finalize() }  // throws the recorded libcrypto failure
         try next?.write(bytes)
     }
 
     public func finish() throws {
-        if result == nil { result = hasher.finalize() }
+        if result == nil { result = try hasher.finalize() }
         try next?.finish()
     }
 
@@ -44,7 +45,8 @@ public final class DigestingSink: ByteSink {
     /// The digest; finishes the sink if it was not finished yet.
     public func digest() throws -> Digest {
         try finish()
-        return result!
+        guard let result else { throw CoreError.library(context: "SHA-256", message: "no digest") }
+        return result
     }
 }
 

@@ -11,6 +11,12 @@ public enum CoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case compression(context: String, message: String)
     /// Input ended early, or was malformed.
     case malformed(context: String, message: String)
+    /// Input is well-formed but exceeds a limit the caller set (sizes,
+    /// counts, sparse expansion); `message` names the limit.
+    case limit(context: String, message: String)
+    /// A C library could not do its part (allocation, initialisation);
+    /// `context` names the library call.
+    case library(context: String, message: String)
 
     public var description: String {
         switch self {
@@ -23,6 +29,10 @@ public enum CoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .compression(context, message):
             return context.isEmpty ? message : "\(context): \(message)"
         case let .malformed(context, message):
+            return context.isEmpty ? message : "\(context): \(message)"
+        case let .limit(context, message):
+            return context.isEmpty ? message : "\(context): \(message)"
+        case let .library(context, message):
             return context.isEmpty ? message : "\(context): \(message)"
         }
     }

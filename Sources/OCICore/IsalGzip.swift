@@ -18,6 +18,7 @@ public final class IsalGzipDecoder: ByteSink {
         self.next = next
         self.context = context
         state = .allocate(capacity: 1)
+        UnsafeMutableRawPointer(state).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<inflate_state>.size)
         isal_inflate_init(state)
         state.pointee.crc_flag = UInt32(ISAL_GZIP)
         out = .allocate(capacity: isalOutChunk)
@@ -49,10 +50,10 @@ public final class IsalGzipDecoder: ByteSink {
             // Feed at most 4 GiB - 1 at a time (avail_in is 32-bit).
             let chunk = min(remaining, Int(UInt32.max))
             state.pointee.next_in = input
-            state.pointee.avail_in = UInt32(chunk)
+            state.pointee.avail_in = UInt32(truncatingIfNeeded: chunk)
             sawInput = true
             state.pointee.next_out = out
-            state.pointee.avail_out = UInt32(isalOutChunk)
+            state.pointee.avail_out = UInt32(truncatingIfNeeded: isalOutChunk)
             let rc = isal_inflate(state)
             let consumed = chunk - Int(state.pointee.avail_in)
             input += consumed
@@ -65,6 +66,11 @@ public final class IsalGzipDecoder: ByteSink {
             if memberDone { continue }
             // Input used up and output not full: wait for more input.
             if remaining == 0 && produced < isalOutChunk { break }
+            // Every call consumes input or produces output; one that does
+            // neither would repeat forever.
+            if consumed == 0 && produced == 0 {
+                throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip makes no progress, status \(rc))")
+            }
         }
     }
 
@@ -94,11 +100,12 @@ public final class IsalGzipEncoder: ByteSink {
         self.next = next
         self.context = context
         stream = .allocate(capacity: 1)
+        UnsafeMutableRawPointer(stream).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<isal_zstream>.size)
         isal_deflate_init(stream)
         levelBuffer = .allocate(capacity: Int(OCITOOL_ISAL_LVL1_BUF))
         stream.pointee.level = 1
         stream.pointee.level_buf = levelBuffer
-        stream.pointee.level_buf_size = UInt32(OCITOOL_ISAL_LVL1_BUF)
+        stream.pointee.level_buf_size = UInt32(truncatingIfNeeded: OCITOOL_ISAL_LVL1_BUF)
         stream.pointee.gzip_flag = UInt16(IGZIP_GZIP)
         stream.pointee.end_of_stream = 0
         stream.pointee.flush = UInt16(NO_FLUSH)
@@ -118,24 +125,31 @@ public final class IsalGzipEncoder: ByteSink {
         while remaining > 0 {
             let chunk = min(remaining, 1 << 30)
             stream.pointee.next_in = input
-            stream.pointee.avail_in = UInt32(chunk)
+            stream.pointee.avail_in = UInt32(truncatingIfNeeded: chunk)
             repeat {
-                try pump()
+                let before = stream.pointee.avail_in
+                let produced = try pump()
+                if produced == 0 && stream.pointee.avail_in == before && before > 0 {
+                    throw CoreError.compression(context: context, message: "igzip deflate makes no progress")
+                }
             } while stream.pointee.avail_in > 0
             input += chunk
             remaining -= chunk
         }
     }
 
-    private func pump() throws {
+    /// One deflate call; returns the bytes it produced (already passed on).
+    @discardableResult
+    private func pump() throws -> Int {
         stream.pointee.next_out = out
-        stream.pointee.avail_out = UInt32(isalOutChunk)
+        stream.pointee.avail_out = UInt32(truncatingIfNeeded: isalOutChunk)
         let rc = isal_deflate(stream)
         guard rc == COMP_OK else {
             throw CoreError.compression(context: context, message: "igzip deflate failed (\(rc))")
         }
         let produced = isalOutChunk - Int(stream.pointee.avail_out)
         if produced > 0 { try next.write(UnsafeRawBufferPointer(start: out, count: produced)) }
+        return produced
     }
 
     public func finish() throws {
@@ -144,8 +158,14 @@ public final class IsalGzipEncoder: ByteSink {
         stream.pointee.end_of_stream = 1
         stream.pointee.next_in = nil
         stream.pointee.avail_in = 0
+        var idle = 0
         repeat {
-            try pump()
+            if try pump() == 0 {
+                idle += 1
+                if idle > 16 { throw CoreError.compression(context: context, message: "igzip deflate makes no progress at the end of the stream") }
+            } else {
+                idle = 0
+            }
         } while stream.pointee.internal_state.state != ZSTATE_END
         try next.finish()
     }

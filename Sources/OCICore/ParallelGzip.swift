@@ -14,6 +14,9 @@ import Foundation
 /// Memory is bounded: at most `2 × threads` blocks (input + output) are in
 /// flight. `next` is written only from the caller's thread.
 ///
+/// Dropped without `finish()` (an abandoned output), the encoder writes
+/// nothing more: no final block, no trailer, so the stream reads as truncated.
+///
 /// Levels: 1 (default) is ISA-L's igzip (its level 2: as fast as its level 1
 /// here, about 20× zlib -6 per core, and ~1.5% smaller); 2–9 are zlib's
 /// levels, also block-parallel.
@@ -43,8 +46,8 @@ public final class ParallelGzipEncoder: ByteSink {
     /// - Parameters:
     ///   - next: receives the gzip stream; finished by `finish()`.
     ///   - level: 1 (or nil) for ISA-L's fast deflate, 2-9 for zlib's levels.
-    ///   - threads: workers (0: one per core; 1 compresses on the caller's thread).
-    ///   - blockSize: bytes of input per block (at least 64 KiB).
+    ///   - threads: workers (0: one per core; 1 compresses on the caller's thread; at most 256).
+    ///   - blockSize: bytes of input per block (64 KiB to 64 MiB).
     ///   - context: names the stream in errors.
     /// - Throws: `CoreError.compression` for a level outside 1-9.
     public init(into next: ByteSink, level: Int? = nil, threads: Int = 0, blockSize: Int = ParallelGzipEncoder.defaultBlockSize,
@@ -55,8 +58,9 @@ public final class ParallelGzipEncoder: ByteSink {
         }
         self.next = next
         self.context = context
-        self.blockSize = max(blockSize, 64 << 10)
-        self.threads = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        // Blocks of 64 KiB to 64 MiB (32-bit deflate counts), at most 256 workers.
+        self.blockSize = min(max(blockSize, 64 << 10), 64 << 20)
+        self.threads = min(threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount), 256)
         // Worst case of deflate: stored blocks, 5 bytes per 64 KiB, plus the sync marker.
         pool = GzipWorkerPool(level: lvl, context: context, blockSize: self.blockSize,
                               outCapacity: self.blockSize + self.blockSize / 8 + (64 << 10), threads: self.threads)

@@ -21,16 +21,40 @@ public struct TarEntry: Sendable, Equatable {
     public var mtime: Int64
     /// Nanoseconds part of the modification time.
     public var mtimeNanoseconds: Int
-    /// Content size (0 for hard links, directories, symlinks).
+    /// Content size (0 for hard links, directories, symlinks); for a sparse
+    /// file its logical size, holes included. Never negative when read by
+    /// `TarReader`.
     public var size: Int64
     /// Symlink target or hard-link target (a member path), verbatim.
     public var linkTarget: String?
     /// Extended attributes, sorted by name.
     public var xattrs: [Xattr]
+    /// Device numbers of character and block devices (0 for other kinds).
+    /// Linux's `dev_t` holds 32 bits of each; `TarReader` refuses a device
+    /// member whose number does not fit (PAX `SCHILY.devmajor`, GNU base-256
+    /// fields can carry up to 63 bits) with `CoreError.malformed`.
     public var deviceMajor: UInt32
     public var deviceMinor: UInt32
-    /// Data regions for sparse files (offset, length); nil for ordinary files.
+    /// Data regions for sparse files (offset, length), in order and not
+    /// overlapping; nil for ordinary files.
     public var sparseRegions: [SparseRegion]?
+
+    /// Is this a sparse file (GNU or PAX sparse member)?
+    public var isSparse: Bool { sparseRegions != nil }
+
+    /// Bytes of data the member stores in the archive: `size`, or for a
+    /// sparse file the sum of its regions (the holes are not stored).
+    /// Saturates at `Int64.max` for region lists `TarReader` did not check.
+    public var storedSize: Int64 {
+        guard let regions = sparseRegions else { return size }
+        var total: Int64 = 0
+        for r in regions {
+            let (sum, overflow) = total.addingReportingOverflow(max(0, r.length))
+            if overflow { return .max }
+            total = sum
+        }
+        return total
+    }
 
     public struct Xattr: Sendable, Equatable, Hashable {
         public var name: String
@@ -70,6 +94,11 @@ public struct TarEntry: Sendable, Equatable {
         self.deviceMinor = deviceMinor
         self.sparseRegions = sparseRegions
     }
+
+    /// `text` (a member name, a link target) on one line: control
+    /// characters are shown as `\xNN`, so a newline in a name cannot split
+    /// a listing or an error message.
+    public static func printable(_ text: String) -> String { TarText.display(text, limit: .max) }
 
     /// The path without a leading `./` or `/` and without a trailing `/`;
     /// `.` for the root itself.

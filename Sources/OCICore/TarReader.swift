@@ -10,55 +10,94 @@ import Darwin
 /// in bounded blocks.
 ///
 /// ```swift
-/// let reader = try TarReader(path: "image.tar")
+/// let reader = try TarReader(path: "image.tar", limits: .imageArchive)
 /// while let entry = try reader.next() {
 ///     try reader.readData(into: sink)
 /// }
 /// ```
+///
+/// Untrusted input is bounded: every header value is checked as it leaves
+/// libarchive (see `TarReader+Decode.swift`), per-member lists are capped by
+/// `limits`, sparse members follow `limits.sparse`, and a member's data must
+/// match its header (no data outside the logical size, no overlapping
+/// regions, no size announced but not stored). Every loop over libarchive
+/// calls ends: at the end of input, at an error, or after a bounded number
+/// of calls that make no progress.
 public final class TarReader {
     private let archive: OpaquePointer
     /// Names the stream in errors (a file path, `-` for stdin, or a layer digest).
     public let name: String
+    /// The bounds applied to each member (may be changed between members).
+    public var limits: Limits
+    /// Sparse members passed over under `SparsePolicy.skip`.
+    public private(set) var skippedSparseMembers = 0
     private var current: String?
+    private var currentEntry: TarEntry?
     private var pendingData = false
-    private var closed = false
     private let progress: ByteProgress?
     /// The regular file read, when opened with `init(path:)` on one.
     public private(set) var filePath: String?
     private var dataOffset: Int64?
+    /// The input, shared with libarchive's callbacks.
+    private let input: ReadBox
+
+    /// libarchive calls in a row that may return nothing before the reader
+    /// gives up (a guard against a library loop; each call normally
+    /// consumes input or ends).
+    static let maxIdleCalls = 64
 
     /// Opens the file at `path`.
-    public convenience init(path: String, progress: ByteProgress? = nil, allowEmpty: Bool = false) throws {
+    /// - Parameters:
+    ///   - allowEmpty: accept a zero-byte input as an empty archive.
+    ///   - limits: bounds on each member (sparse policy, list sizes).
+    public convenience init(path: String, progress: ByteProgress? = nil, allowEmpty: Bool = false,
+                            limits: Limits = .defaults) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CoreError.io(context: "open \(path)", errno: errno) }
-        var st = stat()
-        let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-        try self.init(fd: fd, name: path, ownsDescriptor: true, progress: progress, allowEmpty: allowEmpty)
-        if regular { filePath = path }
+        try self.init(fd: fd, name: path, ownsDescriptor: true, progress: progress, allowEmpty: allowEmpty, limits: limits)
+        if input.seekable { filePath = path }
     }
 
     /// Where the current member's data starts in `filePath`, when the file
     /// is a plain (uncompressed) tar and the member is stored contiguously
-    /// (not sparse): its bytes can then be read again straight from the file.
-    /// Valid between `next()` and the next call to `next()`.
+    /// (not sparse) and fits in the file: its bytes can then be read again
+    /// straight from the file. Valid between `next()` and the next call to
+    /// `next()`. A header can still lie about the size in ways only the
+    /// data shows (a GNU `realsize` field): `readData` reports those.
     public var currentDataOffset: Int64? { dataOffset }
 
     /// Reads from an open descriptor (a pipe works: the stream is read once, forwards only).
-    public init(fd: Int32, name: String, ownsDescriptor: Bool = false, progress: ByteProgress? = nil, allowEmpty: Bool = false) throws {
+    public init(fd: Int32, name: String, ownsDescriptor: Bool = false, progress: ByteProgress? = nil, allowEmpty: Bool = false,
+                limits: Limits = .defaults) throws {
         TextLocale.ensureUTF8()
-        guard let a = archive_read_new() else { throw CoreError.archive(context: name, message: "archive_read_new failed") }
+        guard let a = archive_read_new() else {
+            if ownsDescriptor { _ = close(fd) }
+            throw CoreError.archive(context: name, message: "archive_read_new failed")
+        }
         archive = a
         self.name = name
         self.progress = progress
-        archive_read_support_filter_all(a)
-        archive_read_support_format_tar(a)
-        if allowEmpty { archive_read_support_format_empty(a) }
-        let box = ReadBox(fd: fd, owns: ownsDescriptor, progress: progress)
-        let ctx = Unmanaged.passRetained(box).toOpaque()
+        self.limits = limits
+        input = ReadBox(fd: fd, owns: ownsDescriptor, progress: progress)
+        // From here on deinit frees the handle and the box closes an owned descriptor.
+        // Only the compressions ocitool reads. "All filters" would also take
+        // weak magic numbers (raw LZMA, uuencode, rpm…) for streams, and hand
+        // lrzip, lzop and grzip input to external programs.
+        var setup: [(String, Int32)] = [
+            ("gzip", archive_read_support_filter_gzip(a)), ("bzip2", archive_read_support_filter_bzip2(a)),
+            ("xz", archive_read_support_filter_xz(a)), ("zstd", archive_read_support_filter_zstd(a)),
+            ("tar", archive_read_support_format_tar(a)),
+        ]
+        if allowEmpty { setup.append(("empty", archive_read_support_format_empty(a))) }
+        // ARCHIVE_WARN: libarchive lacks the library and will run the program (gzip -d…): accepted.
+        for (what, rc) in setup where rc != ARCHIVE_OK && rc != ARCHIVE_WARN {
+            throw CoreError.archive(context: name, message: "cannot enable \(what) reading: \(TarReader.message(a))")
+        }
+        // libarchive holds its own reference, released by closeCallback (also after a failed open).
+        let ctx = Unmanaged.passRetained(input).toOpaque()
         // A regular file skips unread member data by seeking instead of reading it.
-        let rc = archive_read_open2(a, ctx, nil, readCallback, box.seekable ? skipCallback : nil, closeCallback)
+        let rc = archive_read_open2(a, ctx, nil, readCallback, input.seekable ? skipCallback : nil, closeCallback)
         if rc != ARCHIVE_OK {
-            // deinit frees the handle (every stored property is set by now).
             throw CoreError.archive(context: name, message: TarReader.message(a))
         }
     }
@@ -67,85 +106,151 @@ public final class TarReader {
 
     /// Advances to the next entry; nil at the end of the archive.
     /// Unread data of the previous entry is skipped.
+    /// - Throws: `CoreError.archive` for what libarchive rejects,
+    ///   `CoreError.malformed` for header values out of range,
+    ///   `CoreError.limit` for what `limits` refuses.
     public func next() throws -> TarEntry? {
-        if pendingData {
-            let rc = archive_read_data_skip(archive)
-            if rc < ARCHIVE_WARN { throw error("reading data") }
-            pendingData = false
+        while true {
+            if pendingData { try skipData() }
+            var entryPtr: OpaquePointer?
+            let rc = archive_read_next_header(archive, &entryPtr)
+            if rc == ARCHIVE_EOF {
+                currentEntry = nil
+                return nil
+            }
+            guard rc == ARCHIVE_OK || rc == ARCHIVE_WARN else {
+                throw error(current == nil ? "reading the first header" : "reading the header after")
+            }
+            guard let e = entryPtr else { throw error("reading a header") }
+            currentEntry = nil
+            dataOffset = nil
+            pendingData = true
+            current = archive_entry_pathname(e).map(TarText.shown)
+            let entry = try TarReader.decode(e, archiveName: name, limits: limits)
+            current = TarText.display(entry.path)
+            currentEntry = entry
+            if entry.isSparse {
+                switch limits.sparse {
+                case .refuse:
+                    throw CoreError.limit(context: "\(name): member \(TarText.display(entry.path))",
+                                          message: "sparse member (logical size \(entry.size) bytes, \(entry.storedSize) stored) refused: this input may not hold sparse files")
+                case .skip:
+                    skippedSparseMembers += 1
+                    continue
+                case let .expand(maxLogicalSize):
+                    guard entry.size <= maxLogicalSize else {
+                        throw CoreError.limit(context: "\(name): member \(TarText.display(entry.path))",
+                                              message: "sparse member with a logical size of \(entry.size) bytes exceeds the limit of \(maxLogicalSize) bytes")
+                    }
+                }
+            }
+            if filePath != nil, entry.kind == .regular, !entry.isSparse, outerCompression == .none {
+                // The format reader has consumed every header block of this
+                // member: the position of the (only) filter is where its data starts.
+                let position = archive_filter_bytes(archive, 0)
+                let (end, overflow) = position.addingReportingOverflow(entry.size)
+                if position >= 0, !overflow, end <= input.fileSize { dataOffset = position }
+            }
+            return entry
         }
-        var entryPtr: OpaquePointer?
-        let rc = archive_read_next_header(archive, &entryPtr)
-        if rc == ARCHIVE_EOF { return nil }
-        if rc != ARCHIVE_OK && rc != ARCHIVE_WARN {
-            throw error(current == nil ? "reading the first header" : "reading the header after")
-        }
-        guard let e = entryPtr else { throw error("reading a header") }
-        let entry = try TarReader.decode(e, archiveName: name)
-        current = entry.path
-        pendingData = true
-        dataOffset = nil
-        if filePath != nil, entry.kind == .regular, entry.sparseRegions == nil, outerCompression == .none {
-            // The format reader has consumed every header block of this
-            // member: the position of the (only) filter is where its data starts.
-            let position = archive_filter_bytes(archive, 0)
-            if position >= 0 { dataOffset = position }
-        }
-        return entry
     }
 
     /// Streams the current entry's data into `sink` (holes of sparse files
-    /// are written as zeros). Returns the number of bytes delivered.
+    /// are written as zeros, up to the logical size `limits.sparse`
+    /// admitted). Returns the number of bytes delivered: the entry's `size`.
     @discardableResult
     public func readData(into sink: ByteSink) throws -> Int64 {
         var position: Int64 = 0
-        let zeros = [UInt8](repeating: 0, count: 64 << 10)
         try readDataBlocks { offset, block in
-            while position < offset {
-                let n = Int(min(Int64(zeros.count), offset - position))
-                try zeros.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                position += Int64(n)
-            }
+            // readDataBlocks guarantees offset >= position.
+            try Self.writeZeros(offset - position, into: sink)
             try sink.write(block)
-            position += Int64(block.count)
+            position = offset + Int64(block.count)
         } finalSize: { size in
-            while position < size {
-                let n = Int(min(Int64(zeros.count), size - position))
-                try zeros.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                position += Int64(n)
-            }
+            try Self.writeZeros(size - position, into: sink)
+            position = size
         }
         return position
     }
 
+    private static let zeroBlock = [UInt8](repeating: 0, count: 64 << 10)
+
+    private static func writeZeros(_ count: Int64, into sink: ByteSink) throws {
+        var left = count
+        while left > 0 {
+            let n = Int(truncatingIfNeeded: min(Int64(zeroBlock.count), left))
+            try zeroBlock.withUnsafeBytes { try sink.write(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            left -= Int64(n)
+        }
+    }
+
     /// Streams the current entry's data as (offset, bytes) blocks straight
     /// from libarchive's buffers; sparse holes are simply not delivered.
+    /// Offsets only grow, and every block lies inside the entry's `size`;
+    /// a non-sparse entry's blocks are contiguous from 0 to `size`.
+    /// `finalSize` receives the logical size once all data is delivered.
+    /// Entries other than regular files deliver nothing (`finalSize(0)`).
+    /// - Throws: `CoreError.archive` for read errors, `CoreError.malformed`
+    ///   when the data does not match the header.
     public func readDataBlocks(_ body: (Int64, UnsafeRawBufferPointer) throws -> Void,
                                finalSize: ((Int64) throws -> Void)? = nil) throws {
-        guard pendingData else { return }
+        guard pendingData, let entry = currentEntry else { return }
+        guard entry.kind == .regular else {
+            try skipData()
+            try finalSize?(0)
+            return
+        }
         pendingData = false
+        let context = "\(name): member \(TarText.display(entry.path))"
+        let logical = entry.size
+        var end: Int64 = 0
+        var idle = 0
         var buf: UnsafeRawPointer?
         var size = 0
-        var offset: Int64 = 0
+        var offset: la_int64_t = 0
         while true {
             let rc = archive_read_data_block(archive, &buf, &size, &offset)
             if rc == ARCHIVE_EOF { break }
-            if rc != ARCHIVE_OK && rc != ARCHIVE_WARN { throw error("reading data of") }
-            if size > 0, let b = buf { try body(offset, UnsafeRawBufferPointer(start: b, count: size)) }
+            guard rc == ARCHIVE_OK || rc == ARCHIVE_WARN else { throw error("reading data of") }
+            guard size > 0, let b = buf else {
+                idle += 1
+                if idle > Self.maxIdleCalls { throw CoreError.archive(context: context, message: "the tar reader makes no progress") }
+                continue
+            }
+            idle = 0
+            let (blockEnd, overflow) = offset.addingReportingOverflow(Int64(size))
+            guard offset >= 0, !overflow, blockEnd <= logical else {
+                throw CoreError.malformed(context: context, message: "data at offset \(offset) lies beyond the member's size of \(logical) bytes")
+            }
+            if entry.isSparse {
+                guard offset >= end else {
+                    throw CoreError.malformed(context: context, message: "sparse data regions overlap or are out of order (offset \(offset) after \(end))")
+                }
+            } else if offset != end {
+                throw CoreError.malformed(context: context, message: "data is not contiguous (offset \(offset) after \(end))")
+            }
+            try body(offset, UnsafeRawBufferPointer(start: b, count: size))
+            end = blockEnd
         }
-        // archive_read_data_block reports the final hole through `offset` at EOF.
-        if let finalSize { try finalSize(offset) }
+        // At the end libarchive reports the logical size through `offset`.
+        guard offset == logical, entry.isSparse || end == logical else {
+            throw CoreError.malformed(context: context, message: "the header announces \(logical) bytes but \(entry.isSparse ? offset : end) are stored (a size field without the data, e.g. GNU realsize)")
+        }
+        try finalSize?(logical)
     }
 
     /// Skips the current entry's data.
     public func skipData() throws {
         guard pendingData else { return }
         pendingData = false
-        if archive_read_data_skip(archive) < ARCHIVE_WARN { throw error("skipping data of") }
+        let rc = archive_read_data_skip(archive)
+        guard rc == ARCHIVE_OK || rc == ARCHIVE_WARN || rc == ARCHIVE_EOF else { throw error("skipping data of") }
     }
 
     /// The filter libarchive detected on the outer stream.
     public var outerCompression: Compression {
         let count = archive_filter_count(archive)
+        guard count > 0 else { return .none }
         for i in 0..<count {
             switch archive_filter_code(archive, i) {
             case ARCHIVE_FILTER_GZIP: return .gzip
@@ -170,72 +275,13 @@ public final class TarReader {
         return CoreError.archive(context: "\(name): \(location)", message: msg)
     }
 
-    private static func message(_ a: OpaquePointer) -> String {
-        if let s = archive_error_string(a) { return String(cString: s) }
+    static func message(_ a: OpaquePointer) -> String {
+        if let s = archive_error_string(a) { return TarText.shownMessage(s) }
         let code = archive_errno(a)
         return code != 0 ? String(cString: strerror(code)) : noMessage
     }
 
     private static let noMessage = "unknown libarchive error"
-
-    static func decode(_ e: OpaquePointer, archiveName: String) throws -> TarEntry {
-        guard let rawPath = archive_entry_pathname(e) else {
-            throw CoreError.archive(context: archiveName, message: "member without a path")
-        }
-        let path = String(cString: rawPath)
-        var kind: TarEntry.Kind
-        let hardlink = archive_entry_hardlink(e).map { String(cString: $0) }
-        switch archive_entry_filetype(e) {
-        case OCITOOL_AE_IFREG: kind = .regular
-        case OCITOOL_AE_IFDIR: kind = .directory
-        case OCITOOL_AE_IFLNK: kind = .symlink
-        case OCITOOL_AE_IFCHR: kind = .characterDevice
-        case OCITOOL_AE_IFBLK: kind = .blockDevice
-        case OCITOOL_AE_IFIFO: kind = .fifo
-        case OCITOOL_AE_IFSOCK: kind = .socket
-        default: kind = .unknown
-        }
-        var link: String?
-        if let hardlink {
-            kind = .hardlink
-            link = hardlink
-        } else if kind == .symlink {
-            link = archive_entry_symlink(e).map { String(cString: $0) } ?? ""
-        }
-        var xattrs: [TarEntry.Xattr] = []
-        if archive_entry_xattr_reset(e) > 0 {
-            var namePtr: UnsafePointer<CChar>?
-            var valuePtr: UnsafeRawPointer?
-            var size = 0
-            while archive_entry_xattr_next(e, &namePtr, &valuePtr, &size) == ARCHIVE_OK {
-                guard let namePtr else { continue }
-                let value = valuePtr.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
-                xattrs.append(.init(name: String(cString: namePtr), value: value))
-            }
-            xattrs.sort { $0.name < $1.name }
-        }
-        var sparse: [TarEntry.SparseRegion]?
-        if archive_entry_sparse_reset(e) > 0 {
-            var regions: [TarEntry.SparseRegion] = []
-            var off: la_int64_t = 0
-            var len: la_int64_t = 0
-            while archive_entry_sparse_next(e, &off, &len) == ARCHIVE_OK {
-                regions.append(.init(offset: off, length: len))
-            }
-            sparse = regions
-        }
-        return TarEntry(
-            path: path, kind: kind,
-            mode: UInt32(archive_entry_perm(e)) & 0o7777,
-            uid: archive_entry_uid(e), gid: archive_entry_gid(e),
-            uname: archive_entry_uname(e).map { String(cString: $0) },
-            gname: archive_entry_gname(e).map { String(cString: $0) },
-            mtime: Int64(archive_entry_mtime(e)), mtimeNanoseconds: Int(archive_entry_mtime_nsec(e)),
-            size: kind == .regular ? archive_entry_size(e) : 0,
-            linkTarget: link, xattrs: xattrs,
-            deviceMajor: UInt32(archive_entry_rdevmajor(e)), deviceMinor: UInt32(archive_entry_rdevminor(e)),
-            sparseRegions: sparse)
-    }
 }
 
 /// State shared with the C read callback.
@@ -245,6 +291,8 @@ private final class ReadBox {
     let progress: ByteProgress?
     let buffer: UnsafeMutableRawPointer
     let seekable: Bool
+    /// The file's size when seekable: skips never go past it.
+    let fileSize: Int64
     static let size = 1 << 20
 
     init(fd: Int32, owns: Bool, progress: ByteProgress?) {
@@ -253,7 +301,9 @@ private final class ReadBox {
         self.progress = progress
         buffer = .allocate(byteCount: ReadBox.size, alignment: 64)
         var st = stat()
-        seekable = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        let regular = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        fileSize = regular ? Int64(exactly: st.st_size) ?? 0 : 0
+        seekable = regular
     }
 
     deinit {
@@ -263,7 +313,8 @@ private final class ReadBox {
 }
 
 private func readCallback(_ a: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<UnsafeRawPointer?>?) -> Int {
-    let box = Unmanaged<ReadBox>.fromOpaque(ctx!).takeUnretainedValue()
+    guard let ctx else { return -1 }
+    let box = Unmanaged<ReadBox>.fromOpaque(ctx).takeUnretainedValue()
     while true {
         let n = read(box.fd, box.buffer, ReadBox.size)
         if n < 0 {
@@ -277,15 +328,22 @@ private func readCallback(_ a: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?, 
     }
 }
 
-/// Skips `request` bytes by seeking (regular files only); they count as read.
+/// Skips up to `request` bytes by seeking (regular files only), never past
+/// the end of the file (a header may announce more than there is: reading
+/// then reports the truncation); they count as read.
 private func skipCallback(_ a: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?, _ request: la_int64_t) -> la_int64_t {
-    let box = Unmanaged<ReadBox>.fromOpaque(ctx!).takeUnretainedValue()
-    guard request > 0, lseek(box.fd, off_t(request), SEEK_CUR) >= 0 else { return 0 }
-    box.progress?.advance(by: request)
-    return request
+    guard let ctx, request > 0 else { return 0 }
+    let box = Unmanaged<ReadBox>.fromOpaque(ctx).takeUnretainedValue()
+    let position = Int64(lseek(box.fd, 0, SEEK_CUR))
+    guard position >= 0, position < box.fileSize else { return 0 }
+    let n = min(request, box.fileSize - position)
+    guard lseek(box.fd, off_t(n), SEEK_CUR) >= 0 else { return 0 }
+    box.progress?.advance(by: n)
+    return n
 }
 
 private func closeCallback(_ a: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?) -> Int32 {
-    Unmanaged<ReadBox>.fromOpaque(ctx!).release()
+    guard let ctx else { return ARCHIVE_OK }
+    Unmanaged<ReadBox>.fromOpaque(ctx).release()
     return ARCHIVE_OK
 }

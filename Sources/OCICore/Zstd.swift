@@ -12,7 +12,18 @@ public final class ZstdEncoder: ByteSink {
     private let out: UnsafeMutableRawPointer
     private var finished = false
 
+    /// The most workers asked of zstd (its own bound is 200 or 256).
+    static let maxThreads = 128
+
+    /// - Parameters:
+    ///   - level: 1 to `ZSTD_maxCLevel()` (19 or 22), or zstd's negative fast levels.
+    ///   - threads: workers (at least one; more than 128 are capped).
+    /// - Throws: `CoreError.compression` for a level zstd does not have or a
+    ///   parameter it refuses.
     public init(into next: ByteSink, level: Int = 3, threads: Int = 0, context: String) throws {
+        guard level >= Int(ZSTD_minCLevel()), level <= Int(ZSTD_maxCLevel()) else {
+            throw CoreError.compression(context: context, message: "zstd level \(level) is out of range (\(ZSTD_minCLevel())-\(ZSTD_maxCLevel()))")
+        }
         guard let cctx = ZSTD_createCCtx() else {
             throw CoreError.compression(context: context, message: "ZSTD_createCCtx failed")
         }
@@ -20,9 +31,11 @@ public final class ZstdEncoder: ByteSink {
         self.next = next
         self.context = context
         out = .allocate(byteCount: outSize, alignment: 16)
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, Int32(level))
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1)
-        ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, Int32(max(1, threads)))
+        // deinit frees both from here on.
+        let workers = Int32(truncatingIfNeeded: min(max(1, threads), Self.maxThreads))
+        try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, Int32(truncatingIfNeeded: level)), "set level \(level)")
+        try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1), "enable checksums")
+        try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers), "set \(workers) workers")
     }
 
     deinit {
@@ -32,15 +45,21 @@ public final class ZstdEncoder: ByteSink {
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        guard !finished else { throw CoreError.compression(context: context, message: "write after finish") }
         var input = ZSTD_inBuffer(src: base, size: bytes.count, pos: 0)
         while input.pos < input.size {
             var output = ZSTD_outBuffer(dst: out, size: outSize, pos: 0)
+            // Each call consumes input or fills output (zstd's contract);
+            // with workers it may also just wait for one, still progressing.
             let rc = ZSTD_compressStream2(cctx, &output, &input, ZSTD_e_continue)
-            try check(rc)
+            try check(rc, "compress")
             if output.pos > 0 { try next.write(UnsafeRawBufferPointer(start: out, count: output.pos)) }
         }
     }
 
+    /// Ends the frame (last block, checksum) and finishes `next`. Without
+    /// it (the encoder dropped), the frame is never closed: a reader sees
+    /// a truncated stream.
     public func finish() throws {
         guard !finished else { return }
         finished = true
@@ -48,16 +67,16 @@ public final class ZstdEncoder: ByteSink {
         while true {
             var output = ZSTD_outBuffer(dst: out, size: outSize, pos: 0)
             let remaining = ZSTD_compressStream2(cctx, &output, &input, ZSTD_e_end)
-            try check(remaining)
+            try check(remaining, "end the frame")
             if output.pos > 0 { try next.write(UnsafeRawBufferPointer(start: out, count: output.pos)) }
             if remaining == 0 { break }
         }
         try next.finish()
     }
 
-    private func check(_ rc: Int) throws {
+    private func check(_ rc: Int, _ what: String) throws {
         if ZSTD_isError(rc) != 0 {
-            throw CoreError.compression(context: context, message: "zstd: \(String(cString: ZSTD_getErrorName(rc)))")
+            throw CoreError.compression(context: context, message: "zstd (\(what)): \(String(cString: ZSTD_getErrorName(rc)))")
         }
     }
 }
@@ -92,14 +111,24 @@ public final class ZstdDecoder: ByteSink {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         sawInput = true
         var input = ZSTD_inBuffer(src: base, size: bytes.count, pos: 0)
+        var idle = 0
         while input.pos < input.size {
             var output = ZSTD_outBuffer(dst: out, size: outSize, pos: 0)
+            let before = input.pos
             let rc = ZSTD_decompressStream(dctx, &output, &input)
             if ZSTD_isError(rc) != 0 {
                 throw CoreError.compression(context: context, message: "zstd data is corrupt: \(String(cString: ZSTD_getErrorName(rc)))")
             }
             frameOpen = rc != 0
             if output.pos > 0 { try next.write(UnsafeRawBufferPointer(start: out, count: output.pos)) }
+            // zstd consumes input or produces output on every call; guard
+            // against a call that does neither repeating forever.
+            if output.pos == 0 && input.pos == before {
+                idle += 1
+                if idle > 16 { throw CoreError.compression(context: context, message: "zstd data is corrupt: the decoder makes no progress") }
+            } else {
+                idle = 0
+            }
         }
         // Drain output still buffered inside the context.
         while frameOpen {

@@ -87,7 +87,7 @@ extension RegistryClient {
                 pause(backoff(attempt: attempt, retryAfter: nil))
             }
         }
-        let actual = hasher.finalize()
+        let actual = try hasher.finalize()
         guard actual == digest else {
             throw RegistryError.digestMismatch(ctx, expected: digest.description, actual: actual.description)
         }

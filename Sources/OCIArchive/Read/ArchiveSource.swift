@@ -58,9 +58,14 @@ public final class ArchiveSource: ImageSource {
     public func read(_ context: ReadContext) throws -> SourceContents {
         let counter = ByteProgress(label: "input", total: fileSize)
         let members: MemberSource
+        // Sparse members are returned but never expanded: the scanner passes
+        // over them (image archives do not use them) and names one only if an
+        // image needs it.
+        let limits = TarReader.Limits(sparse: .expand(maxLogicalSize: .max))
         switch input {
-        case .stdin: members = try TarReader(fd: 0, name: "stdin", progress: counter)
-        case let .path(p): members = FS.isDirectory(p) ? try DirectoryMemberSource(directory: p) : try TarReader(path: p, progress: counter)
+        case .stdin: members = try TarReader(fd: 0, name: "stdin", progress: counter, limits: limits)
+        case let .path(p):
+            members = FS.isDirectory(p) ? try DirectoryMemberSource(directory: p) : try TarReader(path: p, progress: counter, limits: limits)
         }
         let scan = try ScannedArchive.scan(members, context: context)
         self.scan = scan
