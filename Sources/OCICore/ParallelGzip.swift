@@ -152,11 +152,13 @@ public final class ParallelGzipEncoder: ByteSink {
     }
 }
 
-/// The workers of one `ParallelGzipEncoder` and the buffers they share.
-/// Workers hold the pool, not the encoder, so dropping an unfinished
-/// encoder stops them (`stop()` from its deinit).
+/// The blocks of one `ParallelGzipEncoder` in flight on a `WorkerPool`,
+/// and the buffers and deflaters they share. Results are taken in order by
+/// the encoder's thread; buffers are reused; `stop()` drops what is queued
+/// and joins the workers (from the encoder's deinit too, so an abandoned
+/// encoder leaves no thread behind).
 private final class GzipWorkerPool: @unchecked Sendable {
-    struct Job {
+    struct Job: @unchecked Sendable {
         let sequence: Int
         let input: UnsafeMutableRawPointer
         let count: Int
@@ -164,7 +166,7 @@ private final class GzipWorkerPool: @unchecked Sendable {
         let last: Bool
     }
 
-    struct Done {
+    struct Done: @unchecked Sendable {
         let input: UnsafeMutableRawPointer
         let count: Int
         let output: UnsafeMutablePointer<UInt8>
@@ -177,17 +179,15 @@ private final class GzipWorkerPool: @unchecked Sendable {
     let blockSize: Int
     let outCapacity: Int
     let threads: Int
-    private let cond = NSCondition()
-    private var jobs: [Job] = []
-    private var results: [Int: Done] = [:]
-    private var inFlight = 0
-    private var failure: Error?
-    private var stopping = false
-    private var started = 0
+    private let workers: WorkerPool
+    private let lock = NSLock()
     private var freeInputs: [UnsafeMutableRawPointer] = []
     private var freeOutputs: [UnsafeMutablePointer<UInt8>] = []
     private var allInputs: [UnsafeMutableRawPointer] = []
     private var allOutputs: [UnsafeMutablePointer<UInt8>] = []
+    private var deflaters: [BlockDeflating] = []
+    /// Blocks submitted and not yet taken, by sequence (the encoder's thread only).
+    private var pending: [Int: Pending<Done>] = [:]
 
     init(level: Int, context: String, blockSize: Int, outCapacity: Int, threads: Int) {
         self.level = level
@@ -195,15 +195,17 @@ private final class GzipWorkerPool: @unchecked Sendable {
         self.blockSize = blockSize
         self.outCapacity = outCapacity
         self.threads = threads
+        workers = WorkerPool(threads: threads, name: "gzip")
     }
 
     deinit {
+        workers.close(cancelQueued: true)
         allInputs.forEach { $0.deallocate() }
         allOutputs.forEach { $0.deallocate() }
     }
 
     func takeInput() -> UnsafeMutableRawPointer {
-        cond.withLock {
+        lock.withLock {
             if let b = freeInputs.popLast() { return b }
             let b = UnsafeMutableRawPointer.allocate(byteCount: blockSize, alignment: 64)
             allInputs.append(b)
@@ -212,87 +214,47 @@ private final class GzipWorkerPool: @unchecked Sendable {
     }
 
     func submit(_ job: Job) {
-        cond.withLock {
-            if started < threads {
-                started += 1
-                let t = Thread { [self] in self.work() }
-                t.stackSize = 1 << 20
-                t.name = "ocitool-gzip"
-                t.start()
-            }
-            jobs.append(job)
-            inFlight += 1
-            cond.broadcast()
-        }
+        pending[job.sequence] = workers.submit { [self] in try compress(job) }
     }
 
-    /// The finished block `sequence`, waiting for it while blocks are in
-    /// flight (all of them with `waitAll`, else while `2 × threads` are);
-    /// nil when there is no need to wait.
+    /// The finished block `sequence`, waiting for it when `waitAll` or
+    /// while `2 × threads` blocks are in flight; nil when there is no need to wait.
+    /// - Throws: the first error of a worker.
     func nextResult(sequence: Int, waitAll: Bool) throws -> Done? {
-        cond.lock()
-        defer { cond.unlock() }
-        while failure == nil && results[sequence] == nil && (waitAll ? inFlight > 0 : inFlight >= 2 * threads) {
-            cond.wait()
-        }
-        if let failure { throw failure }
-        return results.removeValue(forKey: sequence)
+        guard let p = pending[sequence] else { return nil }
+        guard waitAll || p.isDone || pending.count >= 2 * threads else { return nil }
+        let done = try p.wait()
+        pending[sequence] = nil
+        return done
     }
 
     func recycle(_ done: Done) {
-        cond.withLock {
-            inFlight -= 1
+        lock.withLock {
             freeInputs.append(done.input)
             freeOutputs.append(done.output)
-            cond.broadcast()
         }
     }
 
-    func stop() {
-        cond.withLock {
-            stopping = true
-            cond.broadcast()
-        }
-    }
+    func stop() { workers.close(cancelQueued: true) }
 
-    private func work() {
-        var deflater: BlockDeflating?
-        while true {
-            cond.lock()
-            while jobs.isEmpty && !stopping { cond.wait() }
-            if stopping {
-                cond.unlock()
-                return
+    private func compress(_ job: Job) throws -> Done {
+        let (output, reused) = lock.withLock { () -> (UnsafeMutablePointer<UInt8>, BlockDeflating?) in
+            let o: UnsafeMutablePointer<UInt8>
+            if let f = freeOutputs.popLast() { o = f } else {
+                o = .allocate(capacity: outCapacity)
+                allOutputs.append(o)
             }
-            let job = jobs.removeFirst()
-            let output: UnsafeMutablePointer<UInt8>
-            if let o = freeOutputs.popLast() { output = o } else {
-                output = .allocate(capacity: outCapacity)
-                allOutputs.append(output)
-            }
-            let failed = failure != nil
-            cond.unlock()
-            var outcome: Result<Done, Error> = .failure(CoreError.compression(context: context, message: "gzip worker stopped"))
-            if !failed {
-                do {
-                    let d = try deflater ?? makeBlockDeflater(level: level, context: context)
-                    deflater = d
-                    let input = UnsafeRawBufferPointer(start: job.input, count: job.count)
-                    let produced = try d.deflate(input, dictionary: job.dictionary, last: job.last, into: output, capacity: outCapacity)
-                    outcome = .success(Done(input: job.input, count: job.count, output: output, produced: produced, crc: gzipCRC32(input)))
-                } catch {
-                    outcome = .failure(error)
-                }
-            }
-            cond.withLock {
-                switch outcome {
-                case let .success(done): results[job.sequence] = done
-                case let .failure(error):
-                    if failure == nil { failure = error }
-                    freeOutputs.append(output)
-                }
-                cond.broadcast()
-            }
+            return (o, deflaters.popLast())
+        }
+        do {
+            let deflater = try reused ?? makeBlockDeflater(level: level, context: context)
+            defer { lock.withLock { deflaters.append(deflater) } }
+            let input = UnsafeRawBufferPointer(start: job.input, count: job.count)
+            let produced = try deflater.deflate(input, dictionary: job.dictionary, last: job.last, into: output, capacity: outCapacity)
+            return Done(input: job.input, count: job.count, output: output, produced: produced, crc: gzipCRC32(input))
+        } catch {
+            lock.withLock { freeOutputs.append(output) }
+            throw error
         }
     }
 }
