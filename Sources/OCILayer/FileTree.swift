@@ -14,7 +14,8 @@ struct FileFacts: Equatable {
     var size: Int64
     var mtime: Int64
     var linkTarget: String?
-    var device: UInt64
+    /// Major and minor (devices only).
+    var device: [UInt64]
     var xattrs: [TarEntry.Xattr]
     var digest: Digest?
 
@@ -29,7 +30,8 @@ struct FileFacts: Equatable {
         size = kind == .regular ? h.size : 0
         mtime = h.mtime
         linkTarget = kind == .symlink ? h.linkTarget : nil
-        device = kind == .characterDevice || kind == .blockDevice ? UInt64(Sys.makedev(h.deviceMajor, h.deviceMinor)) : 0
+        let isDevice = kind == .characterDevice || kind == .blockDevice
+        device = isDevice ? [UInt64(truncatingIfNeeded: h.deviceMajor), UInt64(truncatingIfNeeded: h.deviceMinor)] : []
         xattrs = h.xattrs.filter { !Self.ignoredXattrs.contains($0.name) }.sorted { $0.name < $1.name }
         self.digest = kind == .regular ? digest : nil
     }

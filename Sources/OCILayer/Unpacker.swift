@@ -20,7 +20,7 @@ public enum Unpacker {
     public static func unpack(_ layers: [LayerSource], into directory: String, options: UnpackOptions = UnpackOptions(),
                               warn: @escaping (String) -> Void = { _ in }) throws -> UnpackReport {
         try prepare(directory, allowNonEmpty: options.allowNonEmpty)
-        let root = try RootedDirectory(path: directory)
+        let root = try RootedDirectory(path: directory, limits: options.limits)
         let applier = LayerApplier(root: root, options: options, warn: warn)
         for layer in layers { try applier.apply(layer) }
         try applier.finish()
