@@ -13,13 +13,16 @@ final class HostTree {
     final class Directory {
         let fd: Int32
         let components: [String]
+        private let owns: Bool
 
-        init(fd: Int32, components: [String]) {
+        /// - Parameter owns: close `fd` when done (a `DirectoryStack`'s level is not).
+        init(fd: Int32, components: [String], owns: Bool = true) {
             self.fd = fd
             self.components = components
+            self.owns = owns
         }
 
-        deinit { close(fd) }
+        deinit { if owns { close(fd) } }
 
         func child(_ name: String) -> [String] { components + [name] }
     }
@@ -128,8 +131,8 @@ final class HostTree {
             h.linkTarget = target
         case S_IFCHR, S_IFBLK:
             h.kind = (st.st_mode & S_IFMT) == S_IFCHR ? .characterDevice : .blockDevice
-            h.deviceMajor = Sys.major(UInt64(st.st_rdev))
-            h.deviceMinor = Sys.minor(UInt64(st.st_rdev))
+            h.deviceMajor = .init(Sys.major(UInt64(truncatingIfNeeded: st.st_rdev)))
+            h.deviceMinor = .init(Sys.minor(UInt64(truncatingIfNeeded: st.st_rdev)))
         case S_IFIFO:
             h.kind = .fifo
         case S_IFSOCK:

@@ -57,7 +57,7 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Control characters are escaped, so the message stays on one line.
     static func shorten(_ s: String) -> String {
         let n = s.utf8.count
-        let short = n > 512 ? "\(s.prefix(200))…[\(n) bytes]…\(s.suffix(200))" : s
+        let short = n > 300 ? "\(s.prefix(100))…[\(n) bytes]…\(s.suffix(60))" : s
         guard short.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return short }
         var out = ""
         for u in short.unicodeScalars {

@@ -126,12 +126,17 @@ enum Sys {
 
     /// `readlinkat(2)` into a String (targets up to 64 KiB).
     static func readlink(_ dirfd: Int32, _ name: String) -> String? {
+        readlink(dirfd, DirName(name))
+    }
+
+    /// `readlinkat(2)` of a name as listed.
+    static func readlink(_ dirfd: Int32, _ name: DirName) -> String? {
         var size = 256
         while size <= 1 << 16 {
             var buf = [CChar](repeating: 0, count: size)
             let n = buf.withUnsafeMutableBufferPointer { b -> Int in
                 guard let base = b.baseAddress else { return -1 }
-                return readlinkat(dirfd, name, base, b.count)
+                return name.withName { readlinkat(dirfd, $0, base, b.count) }
             }
             if n < 0 { return nil }
             if n < size { return String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }

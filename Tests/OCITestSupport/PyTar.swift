@@ -1,0 +1,114 @@
+import Foundation
+import OCICore
+
+/// Builds tar files with Python's `tarfile` module, an independent writer,
+/// for hostile inputs that ocitool's own writer would refuse or tidy up:
+/// arbitrary PAX records (`SCHILY.devmajor`, `GNU.sparse.map`, `uid`…),
+/// GNU base-256 numbers, paths of any length. Needs `python3`; a test that
+/// uses it fails (it does not skip) when Python is missing.
+public enum PyTar {
+    /// One member, as Python's `TarInfo` sees it.
+    public struct Member: Encodable, Sendable {
+        public enum Kind: String, Encodable, Sendable {
+            case file, dir, symlink, link, chr, blk, fifo
+        }
+        public var name: String
+        public var type: Kind
+        /// Regular-file data (UTF-8), or `zeros` bytes of zeros.
+        public var data: String?
+        public var zeros: Int?
+        public var mode: Int?
+        public var uid: Int?
+        public var gid: Int?
+        public var mtime: Int?
+        public var linkname: String?
+        public var devmajor: Int?
+        public var devminor: Int?
+        /// Extra PAX records, written as they are.
+        public var pax: [String: String]?
+
+        public init(_ name: String, _ type: Kind = .file, data: String? = nil, zeros: Int? = nil, mode: Int? = nil,
+                    uid: Int? = nil, gid: Int? = nil, mtime: Int? = nil, linkname: String? = nil,
+                    devmajor: Int? = nil, devminor: Int? = nil, pax: [String: String]? = nil) {
+            self.name = name
+            self.type = type
+            self.data = data
+            self.zeros = zeros
+            self.mode = mode
+            self.uid = uid
+            self.gid = gid
+            self.mtime = mtime
+            self.linkname = linkname
+            self.devmajor = devmajor
+            self.devminor = devminor
+            self.pax = pax
+        }
+
+        public static func file(_ name: String, _ data: String = "x") -> Member { Member(name, .file, data: data) }
+        public static func dir(_ name: String) -> Member { Member(name, .dir) }
+        public static func symlink(_ name: String, _ target: String) -> Member { Member(name, .symlink, linkname: target) }
+        public static func hardlink(_ name: String, _ target: String) -> Member { Member(name, .link, linkname: target) }
+    }
+
+    /// The archive format Python writes: PAX (long fields in extended
+    /// headers) or GNU (long names in `././@LongLink`, big numbers in base 256).
+    public enum Format: String, Encodable, Sendable {
+        case pax, gnu
+    }
+
+    /// A Python failure, with what it printed.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    private struct Spec: Encodable {
+        var format: Format
+        var members: [Member]
+    }
+
+    static let script = #"""
+    import io, json, sys, tarfile
+    spec = json.load(open(sys.argv[1]))
+    fmt = tarfile.PAX_FORMAT if spec["format"] == "pax" else tarfile.GNU_FORMAT
+    types = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "link": tarfile.LNKTYPE,
+             "chr": tarfile.CHRTYPE, "blk": tarfile.BLKTYPE, "fifo": tarfile.FIFOTYPE}
+    with tarfile.open(sys.argv[2], "w", format=fmt) as t:
+        for m in spec["members"]:
+            ti = tarfile.TarInfo(m["name"])
+            ti.type = types[m["type"]]
+            data = b""
+            if m["type"] == "file":
+                data = b"\0" * m["zeros"] if m.get("zeros") is not None else m.get("data", "").encode()
+            ti.size = len(data)
+            ti.mode = m.get("mode", 0o755 if m["type"] == "dir" else 0o644)
+            ti.uid = m.get("uid", 0)
+            ti.gid = m.get("gid", 0)
+            ti.mtime = m.get("mtime", 1700000000)
+            ti.linkname = m.get("linkname", "")
+            ti.devmajor = m.get("devmajor", 0)
+            ti.devminor = m.get("devminor", 0)
+            ti.pax_headers = m.get("pax", {})
+            t.addfile(ti, io.BytesIO(data) if data else None)
+    """#
+
+    /// Writes `members` as a tar file at `path`.
+    public static func write(_ members: [Member], to path: String, format: Format = .pax) throws {
+        let tmp = try TempDir(prefix: "ocitool-pytar")
+        defer { tmp.cleanup() }
+        let specPath = tmp.file("spec.json"), scriptPath = tmp.file("make.py")
+        try FS.writeAtomically(specPath, bytes: Array(try JSONEncoder().encode(Spec(format: format, members: members))))
+        try FS.writeAtomically(scriptPath, bytes: Array(script.utf8))
+        let r = try Shell.run(["python3", scriptPath, specPath, path])
+        guard r.status == 0 else { throw Failure(description: "python3 tarfile: status \(r.status): \(r.stderr.suffix(2000))") }
+    }
+
+    /// Writes layer tars for a stack, `dir/layer-N.tar`, bottom first.
+    public static func writeLayers(_ layers: [[Member]], in dir: String, format: Format = .pax) throws -> [String] {
+        try FS.makeDirectories(dir)
+        return try layers.enumerated().map { i, members in
+            let path = "\(dir)/layer-\(i + 1).tar"
+            try write(members, to: path, format: format)
+            return path
+        }
+    }
+}
