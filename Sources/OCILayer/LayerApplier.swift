@@ -152,6 +152,7 @@ final class LayerApplier {
     private func place(_ entry: TarEntry, _ parent: RootedDirectory.Handle, _ name: String,
                        _ reader: TarReader, _ ctx: EntryContext) throws -> Bool {
         let existing = try root.lstat(parent, name, ctx)
+        if existing == nil { try root.countName(in: parent.dir, ctx) }
         if entry.kind == .directory {
             if let existing, Sys.isDir(existing) {
                 try updateDirectory(parent, name, entry, existed: true, ctx)

@@ -43,6 +43,8 @@ final class RootedDirectory {
         var createdIn = -1
         /// Unique while the tree lives (names of the layer's written files are keyed by it).
         let id: Int
+        /// Names the unpack made in it and has not removed (held to `maxNamesPerDirectory`).
+        fileprivate(set) var names = 0
 
         fileprivate init(name: String, parent: Dir?, device: UInt64, inode: UInt64, id: Int) {
             self.name = name
@@ -154,6 +156,15 @@ final class RootedDirectory {
         }
     }
 
+    /// Counts a name about to be made in `dir`.
+    /// - Throws: `LayerError.limitExceeded` past `maxNamesPerDirectory`.
+    func countName(in dir: Dir, _ ctx: EntryContext) throws {
+        guard dir.names < limits.maxNamesPerDirectory else {
+            throw tooManyNames(dir.components, ctx)
+        }
+        dir.names += 1
+    }
+
     /// Resolves `components` as a directory below the root.
     ///
     /// - Parameters:
@@ -196,6 +207,7 @@ final class RootedDirectory {
                 guard errno == ENOENT else { throw ctx.io("stat \(MemberPath.join(cur.child(c)))") }
                 guard let create else { return nil }
                 try checkDepth(cur.depth + 1, ctx)
+                try countName(in: cur, ctx)
                 steps += 2
                 if mkdirat(fd, c, 0o700) != 0 && errno != EEXIST {
                     throw ctx.io("mkdir \(MemberPath.join(cur.child(c)))")
@@ -365,17 +377,20 @@ final class RootedDirectory {
             Self.dismantle(gone)
             gone.parent = nil
         }
-        try removeTree(dir, name, ctx)
+        if try removeTree(dir, name, ctx) && dir.dir.names > 0 { dir.dir.names -= 1 }
     }
 
-    private func removeTree(_ dir: Handle, _ name: Sys.DirName, _ ctx: EntryContext) throws {
+    /// - Returns: whether there was something to remove.
+    private func removeTree(_ dir: Handle, _ name: Sys.DirName, _ ctx: EntryContext) throws -> Bool {
         let base = dir.components
         func shown(_ inner: [String]) -> String { MemberPath.join(base + inner) }
         steps += 1
-        if name.unlink(at: dir.fd, directory: false) == 0 || errno == ENOENT { return }
+        if name.unlink(at: dir.fd, directory: false) == 0 { return true }
+        if errno == ENOENT { return false }
         guard errno == EISDIR else { throw ctx.io("remove \(shown([name.string]))") }
         steps += 1
-        if name.unlink(at: dir.fd, directory: true) == 0 || errno == ENOENT { return }
+        if name.unlink(at: dir.fd, directory: true) == 0 { return true }
+        if errno == ENOENT { return false }
         guard errno == ENOTEMPTY || errno == EEXIST else { throw ctx.io("remove directory \(shown([name.string]))") }
         // A directory with content: depth first, at most a few descriptors
         // open however deep it goes, the names of each level kept until done.
@@ -414,6 +429,7 @@ final class RootedDirectory {
             if f.changed { throw ctx.invalid("\(shown(f.components)) was replaced while removing it") }
             throw ctx.io("\(f.operation) \(shown(f.components))", f.errno)
         }
+        return true
     }
 
     /// Names in the directory open as `fd`, as raw bytes (a name that is

@@ -29,6 +29,8 @@ public enum UnionExporter {
         public var skippedUnsafe: [String] = []
         /// Sockets and unknown member types left out.
         public var skippedOther = 0
+        /// Tree steps of the index (tests check that it grows linearly).
+        var steps = 0
     }
 
     /// Writes the merged file system of `layers` into `sink` as a tar
@@ -74,7 +76,7 @@ public enum UnionExporter {
         try index.walk { node in if !node.emitted { try emitter.emit(node) } }  // the directories
         try writer.finish()
         return Report(entries: emitter.entries, bytes: emitter.bytes, layerEntries: index.meter.entries,
-                      skippedUnsafe: index.skippedUnsafe, skippedOther: index.skippedOther)
+                      skippedUnsafe: index.skippedUnsafe, skippedOther: index.skippedOther, steps: index.steps)
     }
 
     /// Writes nodes.

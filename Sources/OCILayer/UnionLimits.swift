@@ -12,12 +12,12 @@ import OCICore
 /// |---|---|---|
 /// | `maxBytes` | 64 GiB | file sizes as the files claim them: holes of sparse files count |
 /// | `maxEntries` | 4,000,000 | tar members over the whole stack, whiteouts included |
-/// | `maxPathBytes` | 16 KiB | a member path or link target as stored (Linux's `PATH_MAX` is 4 KiB) |
+/// | `maxPathBytes` | 16 KiB | a member path or link target as stored (Linux's `PATH_MAX` is 4 KiB); each component is also held to 255 bytes (`NAME_MAX`) |
 /// | `maxDepth` | 4096 | components of any path of the union, symlinks followed (2× what fits in `PATH_MAX`) |
 /// | `maxNamesPerDirectory` | 1,048,576 | names one directory may hold |
 /// | `maxLinksPerFile` | 65,000 | names one file may have (ext4's own bound) |
 /// | `maxXattrsPerEntry` | 1024 | extended attributes on one entry |
-/// | `maxXattrBytesPerEntry` | 1 MiB | their names and values together; each name is also held to 255 bytes and each value to 64 KiB, Linux's own limits |
+/// | `maxXattrBytesPerEntry` | 256 KiB | their names and values together; each name is also held to 255 bytes and each value to 64 KiB, Linux's own limits |
 ///
 /// Memory then follows from the limits: unpack keeps one small node per
 /// directory met and 8 bytes per file the current layer writes into a
@@ -48,7 +48,7 @@ public struct UnionLimits: Sendable, Equatable {
 
     public init(maxBytes: Int64, maxEntries: Int64, maxPathBytes: Int = 16 << 10, maxDepth: Int = 4096,
                 maxNamesPerDirectory: Int = 1 << 20, maxLinksPerFile: Int = 65_000,
-                maxXattrsPerEntry: Int = 1024, maxXattrBytesPerEntry: Int = 1 << 20) {
+                maxXattrsPerEntry: Int = 1024, maxXattrBytesPerEntry: Int = 256 << 10) {
         self.maxBytes = maxBytes
         self.maxEntries = maxEntries
         self.maxPathBytes = maxPathBytes
@@ -81,6 +81,9 @@ final class LimitMeter {
     /// and link-target lengths, depth, extended attributes.
     func check(_ entry: TarEntry, _ ctx: EntryContext) throws {
         try countEntry(ctx)
+        if entry.uid < 0 || entry.gid < 0 {
+            throw ctx.invalid("owner \(entry.uid):\(entry.gid) is out of range (owners are numbers from 0)")
+        }
         func over(_ what: String, _ limit: Int) -> LayerError {
             .limitExceeded(layer: ctx.layer, entry: ctx.entry, what: what, limit: Int64(limit), flag: "")
         }

@@ -24,7 +24,9 @@ public enum Unpacker {
         let applier = LayerApplier(root: root, options: options, warn: warn)
         for layer in layers { try applier.apply(layer) }
         try applier.finish()
-        return applier.report
+        var report = applier.report
+        report.steps = root.steps
+        return report
     }
 
     /// Makes `directory` if needed; refuses a file, or a non-empty directory

@@ -76,9 +76,10 @@ public enum Crashers {
         }
     }
 
-    /// Runs `ocitool args…` under `timeout(1)`.
+    /// Runs `ocitool args…` under `timeout(1)`, through `sh` so that a
+    /// death by signal shows as the shell's 128+N status.
     public static func runCLI(_ args: [String], seconds: Int = 10) throws -> (ending: Ending, result: Shell.Result) {
-        let r = try Shell.run(["timeout", "-k", "2", String(seconds), OCIToolBinary.path] + args)
+        let r = try Shell.run(["sh", "-c", "timeout -k 2 \(seconds) \"$@\"", "sh", OCIToolBinary.path] + args)
         let ending: Ending
         switch r.status {
         case 124, 137: ending = .timedOut

@@ -4,8 +4,10 @@ import OCICore
 /// Builds tar files with Python's `tarfile` module, an independent writer,
 /// for hostile inputs that ocitool's own writer would refuse or tidy up:
 /// arbitrary PAX records (`SCHILY.devmajor`, `GNU.sparse.map`, `uid`…),
-/// GNU base-256 numbers, paths of any length. Needs `python3`; a test that
-/// uses it fails (it does not skip) when Python is missing.
+/// GNU base-256 numbers, paths of any length. Archives of plain short
+/// members only (100k whiteouts) are written as hand-made ustar headers,
+/// ten times faster. Needs `python3`; a test that uses it fails (it does
+/// not skip) when Python is missing.
 public enum PyTar {
     /// One member, as Python's `TarInfo` sees it.
     public struct Member: Encodable, Sendable {
@@ -72,6 +74,30 @@ public enum PyTar {
     fmt = tarfile.PAX_FORMAT if spec["format"] == "pax" else tarfile.GNU_FORMAT
     types = {"file": tarfile.REGTYPE, "dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "link": tarfile.LNKTYPE,
              "chr": tarfile.CHRTYPE, "blk": tarfile.BLKTYPE, "fifo": tarfile.FIFOTYPE}
+    def simple(m):
+        return (m["type"] in ("file", "dir") and not m.get("pax") and len(m["name"].encode()) <= 100
+                and m.get("zeros") is None and len(m.get("data", "")) < 4096
+                and all(0 <= m.get(k, 0) < 0o7777777 for k in ("uid", "gid", "mode")) and 0 <= m.get("mtime", 0) < 0o77777777777)
+    def header(m, data):
+        # A hand-written ustar header: name, mode, uid, gid, size, mtime, checksum, type, magic.
+        h = bytearray(512)
+        h[0:100] = m["name"].encode().ljust(100, b"\0")
+        for off, width, value in ((100, 8, m.get("mode", 0o755 if m["type"] == "dir" else 0o644)), (108, 8, m.get("uid", 0)),
+                                  (116, 8, m.get("gid", 0)), (124, 12, len(data)), (136, 12, m.get("mtime", 1700000000))):
+            h[off:off + width] = b"%0*o\0" % (width - 1, value)
+        h[156:157] = b"5" if m["type"] == "dir" else b"0"
+        h[257:265] = b"ustar\x0000"
+        h[148:156] = b" " * 8
+        h[148:156] = b"%06o\0 " % sum(h)
+        return bytes(h)
+    if all(simple(m) for m in spec["members"]):
+        with open(sys.argv[2], "wb") as out:
+            for m in spec["members"]:
+                data = m.get("data", "").encode() if m["type"] == "file" else b""
+                out.write(header(m, data))
+                out.write(data + b"\0" * (-len(data) % 512))
+            out.write(b"\0" * 10240)
+        sys.exit(0)
     with tarfile.open(sys.argv[2], "w", format=fmt) as t:
         for m in spec["members"]:
             ti = tarfile.TarInfo(m["name"])
