@@ -17,8 +17,8 @@ import Glibc
 ///
 /// What the layer wrote is known without storing paths: directories carry
 /// the layer that last wrote them (`Dir.writtenIn`) or made them
-/// (`Dir.createdIn`, then all they hold is this layer's), and a file written
-/// into a directory the layer did not make is remembered as a keyed 64-bit
+/// or found empty (`Dir.onlyLayer`, then all they hold is this layer's), and
+/// a file written into any other directory is remembered as a keyed 64-bit
 /// hash of (directory, name) — 8 bytes each. A hash collision (odds about
 /// n²/2⁶⁴ for n such files, with a key chosen per process) could only keep
 /// a lower file that a whiteout of the same layer should have removed; it
@@ -47,6 +47,7 @@ final class LayerApplier {
     func apply(_ source: LayerSource) throws {
         let reader = try source.open()
         layer += 1
+        root.layer = layer
         writtenNames.removeAll(keepingCapacity: true)
         report.layers += 1
         while let entry = try reader.next() {
@@ -87,13 +88,12 @@ final class LayerApplier {
             let (mtime, nsec, layer) = (entry.mtime, entry.mtimeNanoseconds, layer)
             guard let parent = try root.directory(Array(components.dropLast()), create: { [unowned self] made in
                 made.pending = RootedDirectory.PendingAttributes(mode: 0o755, mtime: mtime, mtimeNanoseconds: nsec)
-                made.createdIn = layer
-                self.markWritten(made)
+                                self.markWritten(made)
             }, ctx) else { return }
             try root.checkDepth(parent.dir.depth + 1, ctx)
             if try place(entry, parent, name, reader, ctx), entry.kind != .directory {
                 markWritten(parent.dir)
-                if parent.dir.createdIn != layer { writtenNames.insert(Self.key(parent.dir, name)) }
+                if parent.dir.onlyLayer != layer { writtenNames.insert(Self.key(parent.dir, name)) }
             }
         }
     }
@@ -118,7 +118,7 @@ final class LayerApplier {
     /// layer wrote it; a directory this layer wrote keeps what it wrote and
     /// loses the rest. Depth first with a work list, not recursion.
     private func hide(_ dir: RootedDirectory.Handle, _ names: [Sys.DirName], _ ctx: EntryContext) throws {
-        if dir.dir.createdIn == layer { return }  // all in it is this layer's
+        if dir.dir.onlyLayer == layer { return }  // all in it is this layer's
         var work: [(dir: RootedDirectory.Dir, names: [Sys.DirName])] = [(dir.dir, names)]
         var current = dir
         while let top = work.last {
@@ -138,7 +138,7 @@ final class LayerApplier {
                     try root.remove(current, n, ctx)
                     continue
                 }
-                if known.createdIn == layer { continue }
+                if known.onlyLayer == layer { continue }
                 let sub = try root.handle(known, ctx)
                 work.append((known, try root.rawNames(sub, ctx)))
                 current = sub
@@ -157,7 +157,7 @@ final class LayerApplier {
             if let existing, Sys.isDir(existing) {
                 try updateDirectory(parent, name, entry, existed: true, ctx)
             } else {
-                if existing != nil { try root.remove(parent, name, ctx) }
+                if existing != nil { try root.remove(parent, name, replacing: true, ctx) }
                 guard mkdirat(parent.fd, name, 0o700) == 0 else { throw ctx.io("mkdir") }
                 try updateDirectory(parent, name, entry, existed: false, ctx)
             }
@@ -172,7 +172,7 @@ final class LayerApplier {
             if options.createDevices && !Sys.kernelCanMake(entry.deviceMajor, entry.deviceMinor) {
                 throw ctx.invalid("device number \(entry.deviceMajor),\(entry.deviceMinor) cannot be made on Linux (major at most 4095, minor at most 1048575)")
             }
-            if existing != nil { try root.remove(parent, name, ctx) }
+            if existing != nil { try root.remove(parent, name, replacing: true, ctx) }
             guard options.createDevices else {
                 report.skippedDevices += 1
                 return false
@@ -182,13 +182,13 @@ final class LayerApplier {
             try finishNode(entry, parent, name, chmod: true, ctx)
             return true
         case .socket, .unknown, .directory:
-            if existing != nil { try root.remove(parent, name, ctx) }
+            if existing != nil { try root.remove(parent, name, replacing: true, ctx) }
             report.skippedOther += 1
             return false
         default:
             break
         }
-        if existing != nil { try root.remove(parent, name, ctx) }
+        if existing != nil { try root.remove(parent, name, replacing: true, ctx) }
         switch entry.kind {
         case .regular:
             try writeFile(entry, parent, name, reader, ctx)
@@ -307,7 +307,10 @@ extension LayerApplier {
         try applyXattrs(entry.xattrs, ctx) { Sys.fsetxattr(fd, $0, $1) }
         dir.dir.pending = RootedDirectory.PendingAttributes(mode: entry.mode & 0o7777, mtime: entry.mtime,
                                                             mtimeNanoseconds: entry.mtimeNanoseconds)
-        if !existed { dir.dir.createdIn = layer }
+        if !existed {
+            dir.dir.known = true
+            dir.dir.onlyLayer = layer
+        }
         markWritten(dir.dir)
     }
 

@@ -27,24 +27,29 @@ final class RootedDirectory {
     /// bookkeeping.
     final class Dir {
         let name: String
-        fileprivate(set) var parent: Dir?
+        var parent: Dir?
         /// Components below the root (0 for the root).
         let depth: Int
-        fileprivate(set) var children: [String: Dir] = [:]
+        var children: [String: Dir] = [:]
         let device: UInt64
         let inode: UInt64
         /// Index on the cursor, -1 when not on it.
-        fileprivate var level = -1
+        var level = -1
         /// Deferred mode and times (`LayerApplier.finish`).
         var pending: PendingAttributes?
         /// The last layer that wrote this directory or something below it.
         var writtenIn = -1
-        /// The layer that made this directory (so everything in it is that layer's).
-        var createdIn = -1
+        /// The layer all of this directory's content comes from: it made the
+        /// directory, or found it empty (then no whiteout of it has anything
+        /// lower to remove, and its files need not be remembered).
+        var onlyLayer = -1
+        /// The unpack knows everything in it: it made it (or it is the
+        /// root of a target that was empty), so `names` is exact.
+        var known = false
         /// Unique while the tree lives (names of the layer's written files are keyed by it).
         let id: Int
         /// Names the unpack made in it and has not removed (held to `maxNamesPerDirectory`).
-        fileprivate(set) var names = 0
+        var names = 0
 
         fileprivate init(name: String, parent: Dir?, device: UInt64, inode: UInt64, id: Int) {
             self.name = name
@@ -109,13 +114,15 @@ final class RootedDirectory {
     private var cursor: [(dir: Dir, fd: Int32)] = []
     private let cursorKeep = 16
     /// The last resolution (input components), dropped when anything is removed.
-    private var cache: (key: [String], dir: Dir)?
+    var cache: (key: [String], dir: Dir)?
     /// System calls made resolving paths and moving the cursor (for tests
     /// that check the work grows linearly).
-    private(set) var steps = 0
+    var steps = 0
 
     /// Opens `path`, which must be a directory.
-    init(path: String, limits: UnionLimits = .defaults) throws {
+    /// - Parameter empty: the directory is known to be empty (so the
+    ///   unpack knows all it will hold).
+    init(path: String, limits: UnionLimits = .defaults, empty: Bool = false) throws {
         self.path = path
         self.limits = limits
         let fd = open(path, Sys.O_PATH | O_DIRECTORY | O_CLOEXEC)
@@ -127,6 +134,7 @@ final class RootedDirectory {
         }
         rootDir = Dir(name: "", parent: nil, device: id.device, inode: id.inode, id: 0)
         root = Handle(dir: rootDir, fd: fd)
+        rootDir.known = empty
         rootDir.level = 0
         cursor = [(rootDir, fd)]
     }
@@ -138,7 +146,7 @@ final class RootedDirectory {
 
     /// Breaks a subtree into unlinked nodes without recursion (releasing a
     /// deep tree of nodes would otherwise recurse once per level).
-    private static func dismantle(_ top: Dir) {
+    static func dismantle(_ top: Dir) {
         var stack = Array(top.children.values)
         top.children = [:]
         while let d = stack.popLast() {
@@ -156,12 +164,17 @@ final class RootedDirectory {
         }
     }
 
-    /// Counts a name about to be made in `dir`.
+    /// The layer being applied (set by `LayerApplier`).
+    var layer = -1
+
+    /// Counts a name about to be made in `dir`; a known directory that is
+    /// empty at that moment holds only this layer's content from then on.
     /// - Throws: `LayerError.limitExceeded` past `maxNamesPerDirectory`.
     func countName(in dir: Dir, _ ctx: EntryContext) throws {
         guard dir.names < limits.maxNamesPerDirectory else {
             throw tooManyNames(dir.components, ctx)
         }
+        if dir.names == 0 && dir.known { dir.onlyLayer = layer }
         dir.names += 1
     }
 
@@ -215,6 +228,8 @@ final class RootedDirectory {
                 let made = openat(fd, c, Sys.O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC)
                 guard made >= 0 else { throw ctx.io("open \(MemberPath.join(cur.child(c)))") }
                 cur = try adopt(made, name: c, parent: cur, ctx)
+                cur.known = true
+                cur.onlyLayer = layer
                 try create(cur)
                 continue
             }
@@ -302,7 +317,7 @@ final class RootedDirectory {
 
     /// Pops the cursor down to `level` entries + 1, reopening through `..`
     /// the levels whose descriptors were dropped.
-    private func truncate(to level: Int, _ ctx: EntryContext) throws {
+    func truncate(to level: Int, _ ctx: EntryContext) throws {
         while cursor.count - 1 > level {
             let leaving = cursor.removeLast()
             leaving.dir.level = -1
@@ -340,110 +355,4 @@ final class RootedDirectory {
         }
         return cursor[cursor.count - 1].fd
     }
-
-    // MARK: Reading and removing
-
-    /// `lstat` of `name` in `dir`; nil when it does not exist.
-    func lstat(_ dir: Handle, _ name: String, _ ctx: EntryContext) throws -> stat? {
-        var st = stat()
-        steps += 1
-        if fstatat(dir.fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 { return st }
-        if errno == ENOENT { return nil }
-        throw ctx.io("stat \(MemberPath.join(dir.child(name)))")
-    }
-
-    /// Names in `dir` as the kernel gives them; at most `limits.maxNamesPerDirectory`.
-    func rawNames(_ dir: Handle, _ ctx: EntryContext) throws -> [Sys.DirName] {
-        try rawNames(dir.fd, dir.components, ctx)
-    }
-
-    func tooManyNames(_ components: [String], _ ctx: EntryContext) -> LayerError {
-        .limitExceeded(layer: ctx.layer, entry: ctx.entry, what: "number of names in directory \(MemberPath.join(components))",
-                       limit: Int64(limits.maxNamesPerDirectory), flag: "")
-    }
-
-    /// Removes `name` from `dir`, with everything below it when it is a
-    /// directory (never following symlinks, without recursion). Missing is fine.
-    func remove(_ dir: Handle, _ name: String, _ ctx: EntryContext) throws {
-        try remove(dir, Sys.DirName(name), ctx)
-    }
-
-    /// `remove` for a name as listed (possibly not UTF-8).
-    func remove(_ dir: Handle, _ name: Sys.DirName, _ ctx: EntryContext) throws {
-        cache = nil
-        if name.isUTF8, let gone = dir.dir.children[name.string] {
-            if gone.level >= 0 { try truncate(to: gone.level - 1, ctx) }
-            dir.dir.children[name.string] = nil
-            Self.dismantle(gone)
-            gone.parent = nil
-        }
-        if try removeTree(dir, name, ctx) && dir.dir.names > 0 { dir.dir.names -= 1 }
-    }
-
-    /// - Returns: whether there was something to remove.
-    private func removeTree(_ dir: Handle, _ name: Sys.DirName, _ ctx: EntryContext) throws -> Bool {
-        let base = dir.components
-        func shown(_ inner: [String]) -> String { MemberPath.join(base + inner) }
-        steps += 1
-        if name.unlink(at: dir.fd, directory: false) == 0 { return true }
-        if errno == ENOENT { return false }
-        guard errno == EISDIR else { throw ctx.io("remove \(shown([name.string]))") }
-        steps += 1
-        if name.unlink(at: dir.fd, directory: true) == 0 { return true }
-        if errno == ENOENT { return false }
-        guard errno == ENOTEMPTY || errno == EEXIST else { throw ctx.io("remove directory \(shown([name.string]))") }
-        // A directory with content: depth first, at most a few descriptors
-        // open however deep it goes, the names of each level kept until done.
-        do {
-            let stack = try DirectoryStack(start: dir.fd)
-            steps += 2
-            try stack.push(name)
-            var entered = [name]
-            var todo: [[Sys.DirName]] = [try rawNames(stack.fd, base + stack.components, ctx)]
-            while let last = todo.last {
-                guard let next = last.last else {
-                    todo.removeLast()
-                    let gone = entered.removeLast()
-                    steps += 3
-                    try stack.pop()
-                    guard gone.unlink(at: stack.fd, directory: true) == 0 || errno == ENOENT else {
-                        throw ctx.io("remove directory \(shown(stack.components + [gone.string]))")
-                    }
-                    continue
-                }
-                todo[todo.count - 1].removeLast()
-                steps += 1
-                if next.unlink(at: stack.fd, directory: false) == 0 || errno == ENOENT { continue }
-                guard errno == EISDIR else { throw ctx.io("remove \(shown(stack.components + [next.string]))") }
-                steps += 1
-                if next.unlink(at: stack.fd, directory: true) == 0 || errno == ENOENT { continue }
-                guard errno == ENOTEMPTY || errno == EEXIST else {
-                    throw ctx.io("remove directory \(shown(stack.components + [next.string]))")
-                }
-                steps += 2
-                try stack.push(next)
-                entered.append(next)
-                todo.append(try rawNames(stack.fd, base + stack.components, ctx))
-            }
-        } catch let f as DirectoryStack.Failure {
-            if f.changed { throw ctx.invalid("\(shown(f.components)) was replaced while removing it") }
-            throw ctx.io("\(f.operation) \(shown(f.components))", f.errno)
-        }
-        return true
-    }
-
-    /// Names in the directory open as `fd`, as raw bytes (a name that is
-    /// not UTF-8, left by something else than an image, is removed too).
-    private func rawNames(_ fd: Int32, _ components: @autoclosure () -> [String], _ ctx: EntryContext) throws -> [Sys.DirName] {
-        steps += 1
-        switch Sys.listRawDirectory(fd, limit: limits.maxNamesPerDirectory) {
-        case let .names(names): return names
-        case .tooMany: throw tooManyNames(components(), ctx)
-        case let .failed(e): throw ctx.io("read directory \(MemberPath.join(components()))", e)
-        }
-    }
-
-    /// A path through `/proc/self/fd` naming `name` in `dir` without
-    /// following it, for calls that have no `*at` form (xattrs).
-    func procPath(_ dir: Handle, _ name: String) -> String { "/proc/self/fd/\(dir.fd)/\(name)" }
 }

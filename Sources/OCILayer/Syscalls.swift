@@ -146,43 +146,6 @@ enum Sys {
         return nil
     }
 
-    /// What reading a directory gave.
-    enum Listing {
-        case names([String])
-        /// More than the limit asked for.
-        case tooMany
-        /// A system error (`errno` value).
-        case failed(Int32)
-    }
-
-    /// Names in the directory open as `fd` (the descriptor is not consumed),
-    /// sorted; stops reading after `limit` names.
-    static func listDirectory(_ fd: Int32, limit: Int = Int.max) -> Listing {
-        let dupFD = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard dupFD >= 0 else { return .failed(errno) }
-        guard let dir = fdopendir(dupFD) else {
-            let e = errno
-            close(dupFD)
-            return .failed(e)
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while true {
-            errno = 0
-            guard let ent = readdir(dir) else {
-                if errno != 0 { return .failed(errno) }
-                break
-            }
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw -> String in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            if names.count >= limit { return .tooMany }
-            names.append(name)
-        }
-        return .names(names.sorted())
-    }
-
     /// A directory entry's name as the kernel gave it (NUL-terminated bytes)
     /// and decoded for messages and comparisons.
     struct DirName {

@@ -100,6 +100,10 @@ final class UnionIndex {
     /// Dictionary steps and node visits (for tests that check the work
     /// grows linearly with the input).
     private(set) var steps = 0
+    /// Bumped whenever a node leaves the tree (a cached resolution may then be stale).
+    private var generation = 0
+    /// The last directory resolved, for the run of members that share a parent.
+    private var lastDirectory: (key: [String], node: Node, generation: Int)?
 
     /// Reads every layer once.
     /// - Parameters:
@@ -154,6 +158,7 @@ final class UnionIndex {
         }
         parent.children[name] = node
         if let old {
+            generation += 1
             Self.dismantle(old)
             old.parent = nil
         }
@@ -309,6 +314,10 @@ final class UnionIndex {
     /// given (mode 0755, root-owned, the causing member's mtime).
     private func directory(_ components: [String], create: (layer: Int, entry: TarEntry)?, lenient: Bool,
                            _ ctx: EntryContext) throws -> Node? {
+        if let last = lastDirectory, last.generation == generation, last.key == components {
+            steps += 1
+            return last.node
+        }
         var cur = root
         var pending = Array(components.reversed())
         var hops = 0
@@ -350,6 +359,7 @@ final class UnionIndex {
             if lenient { return nil }
             throw ctx.invalid("\(child.path) is not a directory (needed as a parent of \(MemberPath.join(components)))")
         }
+        lastDirectory = (components, cur, generation)
         return cur
     }
 
