@@ -29,7 +29,7 @@ let package = Package(
         // Archive readers (docker-save, Docker 25+, OCI) and writers.
         .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIStore"]),
         // Layer operations: union view, diff, commit layers.
-        .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive"]),
+        .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIStore", "OCIArchive", "CLinux"]),
         // Command-line verbs.
         .target(name: "OCICommands", dependencies: [
             "OCICore", "OCIModel", "OCIStore", "OCIArchive", "OCILayer",
