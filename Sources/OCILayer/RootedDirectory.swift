@@ -326,7 +326,14 @@ final class RootedDirectory {
             guard cursor[up].fd < 0 else { continue }
             steps += 2
             let parent = openat(leaving.fd, "..", Sys.O_PATH | O_DIRECTORY | O_CLOEXEC)
-            guard parent >= 0 else { throw ctx.io("open \(MemberPath.join(cursor[up].dir.components))") }
+            guard parent >= 0 else {
+                // `..` needs search permission in the directory left (an
+                // unprivileged unpack that already set its final mode):
+                // come down again from the deepest open level above.
+                guard errno == EACCES else { throw ctx.io("open \(MemberPath.join(cursor[up].dir.components))") }
+                try reopenLevel(up, ctx)
+                continue
+            }
             let upDir = cursor[up].dir
             guard let id = Sys.identity(parent), id.device == upDir.device, id.inode == upDir.inode else {
                 close(parent)
@@ -334,6 +341,21 @@ final class RootedDirectory {
             }
             cursor[up].fd = parent
         }
+    }
+
+    /// Opens the cursor's level `up` by names from the deepest open level above it.
+    private func reopenLevel(_ up: Int, _ ctx: EntryContext) throws {
+        var j = up - 1
+        while j > 0 && cursor[j].fd < 0 { j -= 1 }
+        var fd = cursor[j].fd
+        for i in (j + 1)...up {
+            steps += 1
+            let next = openat(fd, cursor[i].dir.name, Sys.O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC)
+            if i - 1 > j { close(fd) }
+            guard next >= 0 else { throw ctx.io("open \(MemberPath.join(cursor[i].dir.components))") }
+            fd = next
+        }
+        cursor[up].fd = fd
     }
 
     /// Moves the cursor to `dir` and returns its descriptor (owned by the cursor).
