@@ -67,8 +67,7 @@ final class FileTree {
         let root = Node(FileFacts(header: index.root.header, digest: nil))
         map[ObjectIdentifier(index.root)] = root
         index.walk { n in
-            let header = n.inode?.header ?? n.header
-            let node = Node(FileFacts(header: header, digest: n.inode?.digest))
+            let node = Node(FileFacts(header: n.header, digest: n.inode?.digest))
             if let p = n.parent, let parent = map[ObjectIdentifier(p)] { parent.children[n.name] = node }
             if n.isDirectory { map[ObjectIdentifier(n)] = node }
         }

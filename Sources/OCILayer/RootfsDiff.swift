@@ -124,7 +124,7 @@ final class RootfsDiff {
             let st = try tree.lstat(dir, name)
             let header = try tree.header(dir, name, st)
             let old = baseChildren[name]
-            let oldHeader = old.map { $0.inode?.header ?? $0.header }
+            let oldHeader = old?.header
             let childDiffers = oldHeader.map { Self.differs($0, header) } ?? true
             if let old {
                 if !childDiffers || (old.isDirectory && header.kind == .directory) { baseChildSurvives = true }

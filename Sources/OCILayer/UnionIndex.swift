@@ -63,28 +63,33 @@ final class UnionIndex {
         var path: String { MemberPath.join(components) }
     }
 
-    /// The content of a regular file: the member that carries its data, and
-    /// (after `finish`) the paths of the union that name it.
+    /// The content of a regular file that has hard links (or a hash): the
+    /// member that carries its data, and (after `finish`) the paths of the
+    /// union that name it. Every name's node holds the same header. A file
+    /// with one name and no hash has none (its node is enough), which keeps
+    /// the index at one object per path.
     final class Inode {
         let layer: Int
         let ordinal: Int
-        let header: TarEntry
         var digest: Digest?
         var live: [Node] = []
         /// Names given to it so far (its own and hard links).
         var names = 1
 
-        init(layer: Int, ordinal: Int, header: TarEntry, digest: Digest?) {
+        init(layer: Int, ordinal: Int, digest: Digest?) {
             self.layer = layer
             self.ordinal = ordinal
-            self.header = header
             self.digest = digest
         }
     }
 
     /// What the second pass does at one member of one layer.
     enum Action {
+        /// A header-only node (symlink, device, fifo).
         case node(Node)
+        /// A regular file with one name: header and data.
+        case file(Node)
+        /// A regular file with several names: data once, then hard links.
         case inode(Inode)
     }
 
@@ -215,7 +220,7 @@ final class UnionIndex {
                 let digest = try readContent(reader, hash: hash, ctx)
                 node = Node(name: name, header: header, parent: parent, touched: layer)
                 node.source = (layer, ordinal)
-                node.inode = Inode(layer: layer, ordinal: ordinal, header: header, digest: digest)
+                if hash { node.inode = Inode(layer: layer, ordinal: ordinal, digest: digest) }
             case .hardlink:
                 // As on disk: what was at the path goes first, then the target is looked up.
                 let target = try MemberPath.linkTarget(entry, ctx)
@@ -226,7 +231,13 @@ final class UnionIndex {
                     throw ctx.invalid("hard-link target \(shown) does not exist")
                 }
                 guard !tnode.isDirectory else { throw ctx.invalid("hard-link target \(shown) is a directory") }
-                if let inode = tnode.inode {
+                var inode = tnode.inode
+                if inode == nil, tnode.header.kind == .regular, let s = tnode.source {
+                    inode = Inode(layer: s.layer, ordinal: s.ordinal, digest: nil)
+                    tnode.inode = inode
+                    tnode.source = nil
+                }
+                if let inode {
                     guard inode.names < limits.maxLinksPerFile else {
                         throw LayerError.limitExceeded(layer: ctx.layer, entry: ctx.entry, what: "number of hard links to \(shown)",
                                                        limit: Int64(limits.maxLinksPerFile), flag: "")
@@ -234,8 +245,8 @@ final class UnionIndex {
                     inode.names += 1
                 }
                 node = Node(name: name, header: tnode.header, parent: parent, touched: layer)
-                node.inode = tnode.inode
-                node.source = tnode.inode == nil ? tnode.source : nil
+                node.inode = inode
+                node.source = inode == nil ? tnode.source : nil
             case .characterDevice, .blockDevice:
                 guard Sys.makedev(entry.deviceMajor, entry.deviceMinor) != nil else {
                     throw ctx.invalid("device number \(entry.deviceMajor),\(entry.deviceMinor) is out of range (major and minor must each fit in 32 bits)")
@@ -373,7 +384,7 @@ final class UnionIndex {
                 if inode.live.isEmpty { inodes.append(inode) }
                 inode.live.append(node)
             } else if let s = node.source, !node.isDirectory, plan.indices.contains(s.layer) {
-                plan[s.layer].append((s.ordinal, .node(node)))
+                plan[s.layer].append((s.ordinal, node.header.kind == .regular ? .file(node) : .node(node)))
             }
         }
         for inode in inodes where plan.indices.contains(inode.layer) { plan[inode.layer].append((inode.ordinal, .inode(inode))) }
