@@ -36,7 +36,7 @@ let package = Package(
         // Archive readers (docker-save, Docker 25+, OCI) and writers.
         .target(name: "OCIArchive", dependencies: ["OCICore", "OCIModel", "OCIImage"]),
         // Layer operations: union view, diff, commit layers.
-        .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIImage"]),
+        .target(name: "OCILayer", dependencies: ["OCICore", "OCIModel", "OCIImage", "CLinux"]),
         // Registry client (OCI distribution API, auth, TLS): the only module importing AsyncHTTPClient and NIO.
         .target(name: "OCIRegistry", dependencies: [
             "OCICore", "OCIModel",

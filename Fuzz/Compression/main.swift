@@ -1,5 +1,5 @@
 import FuzzSupport
-import OCICore
+@testable import OCICore
 
 // The compression detector, decoders and encoders on fuzzed bytes.
 // Properties: no trap or hang, output bounded; zlib and ISA-L agree on

@@ -1,6 +1,6 @@
 import Foundation
 import FuzzSupport
-import OCICore
+@testable import OCICore
 import OCIModel
 
 // The JSON models and the string parsers on fuzzed bytes. Properties: no
@@ -25,9 +25,9 @@ func documents(_ bytes: [UInt8]) {
             Fuzz.check(back == m, "manifest changed in a round trip")
         }
     }
-    if let i = try? ImageIndex.parse(bytes, what: "index") {
+    if let i = try? IndexManifest.parse(bytes, what: "index") {
         if let out = try? CanonicalJSON.encode(i) {
-            guard let back = try? ImageIndex.parse(out, what: "re-encoded index") else { Fuzz.fail("an encoded index does not parse") }
+            guard let back = try? IndexManifest.parse(out, what: "re-encoded index") else { Fuzz.fail("an encoded index does not parse") }
             Fuzz.check(back == i, "index changed in a round trip")
         }
     }

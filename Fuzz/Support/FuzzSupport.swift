@@ -1,4 +1,4 @@
-import OCICore
+@testable import OCICore
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import Foundation
 import FuzzSupport
-import OCICore
+@testable import OCICore
 #if canImport(Glibc)
 import Glibc
 #endif

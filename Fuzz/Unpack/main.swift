@@ -1,5 +1,5 @@
 import FuzzSupport
-import OCICore
+@testable import OCICore
 import OCILayer
 #if canImport(Glibc)
 import Glibc

@@ -1,12 +1,22 @@
 #ifndef OCITOOL_CLINUX_SHIM_H
 #define OCITOOL_CLINUX_SHIM_H
 /* Linux calls that glibc declares only under _GNU_SOURCE. Defining that
-   here would change shared system headers for other modules, so the one
-   prototype needed is declared exactly as glibc does. */
+   here would change shared system headers for other modules, so the
+   prototypes needed are declared exactly as glibc does. */
 #include <sys/types.h>
 
 #if defined(__linux__)
 extern int sync_file_range(int __fd, __off64_t __offset, __off64_t __count, unsigned int __flags);
+
+/* <sys/xattr.h>, which Glibc's Swift module does not include: the calls
+   the union view and commit use, declared as glibc declares them. */
+extern int lsetxattr(const char *__path, const char *__name, const void *__value, size_t __size, int __flags);
+extern int fsetxattr(int __fd, const char *__name, const void *__value, size_t __size, int __flags);
+extern ssize_t lgetxattr(const char *__path, const char *__name, void *__value, size_t __size);
+extern ssize_t fgetxattr(int __fd, const char *__name, void *__value, size_t __size);
+extern ssize_t llistxattr(const char *__path, char *__list, size_t __size);
+extern ssize_t flistxattr(int __fd, char *__list, size_t __size);
+extern int fremovexattr(int __fd, const char *__name);
 #endif
 
 /* Start write-back of a file range without waiting (no-op elsewhere). */

@@ -2,13 +2,13 @@
 /// (libarchive hands its writer 10 KiB blocks: one system call each without
 /// this). Writes at least as large as the buffer go straight through once
 /// the buffer is empty.
-public final class BufferedSink: ByteSink {
+package final class BufferedSink: ByteSink {
     private let next: ByteSink
     private let buffer: UnsafeMutableRawPointer
     private let capacity: Int
     private var fill = 0
 
-    public init(_ next: ByteSink, capacity: Int = 1 << 20) {
+    package init(_ next: ByteSink, capacity: Int = 1 << 20) {
         self.next = next
         self.capacity = max(capacity, 4096)
         buffer = .allocate(byteCount: self.capacity, alignment: 64)
@@ -16,7 +16,7 @@ public final class BufferedSink: ByteSink {
 
     deinit { buffer.deallocate() }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         var offset = 0
         while offset < bytes.count {
@@ -40,7 +40,7 @@ public final class BufferedSink: ByteSink {
     }
 
     /// Writes what is buffered, then finishes `next`.
-    public func finish() throws {
+    package func finish() throws {
         try flush()
         try next.finish()
     }

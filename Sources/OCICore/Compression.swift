@@ -18,7 +18,7 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
     /// Returns a sink that decodes this compression into `downstream`
     /// (gzip through ISA-L; `GzipDecoder` is the zlib reference).
     /// - Throws: for xz/bzip2, which are only read through libarchive.
-    public func decoder(into downstream: ByteSink, context: String) throws -> ByteSink {
+    package func decoder(into downstream: ByteSink, context: String) throws -> ByteSink {
         switch self {
         case .none: return PassThroughSink(downstream)
         case .gzip: return IsalGzipDecoder(into: downstream, context: context)
@@ -33,7 +33,7 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
     /// - Parameters:
     ///   - level: gzip 1-9 (1 = ISA-L, the default), zstd 1-19 (default 3).
     ///   - threads: worker threads (0: one per core).
-    public func encoder(into downstream: ByteSink, level: Int? = nil, threads: Int = 0, context: String) throws -> ByteSink {
+    package func encoder(into downstream: ByteSink, level: Int? = nil, threads: Int = 0, context: String) throws -> ByteSink {
         switch self {
         case .none: return PassThroughSink(downstream)
         case .gzip:
@@ -48,9 +48,9 @@ public enum Compression: String, Sendable, CaseIterable, Codable {
 }
 
 /// Forwards bytes unchanged.
-public final class PassThroughSink: ByteSink {
+package final class PassThroughSink: ByteSink {
     private let next: ByteSink
-    public init(_ next: ByteSink) { self.next = next }
-    public func write(_ bytes: UnsafeRawBufferPointer) throws { try next.write(bytes) }
-    public func finish() throws { try next.finish() }
+    package init(_ next: ByteSink) { self.next = next }
+    package func write(_ bytes: UnsafeRawBufferPointer) throws { try next.write(bytes) }
+    package func finish() throws { try next.finish() }
 }

@@ -6,8 +6,8 @@ import Darwin
 #endif
 
 /// Writes to a file descriptor, retrying short writes and EINTR.
-public final class FileSink: ByteSink {
-    public let fd: Int32
+package final class FileSink: ByteSink {
+    package let fd: Int32
     private let ownsDescriptor: Bool
     private let path: String
     private var closed = false
@@ -15,17 +15,17 @@ public final class FileSink: ByteSink {
     private var flushedUpTo: Int64 = 0
     /// Start write-back of every 8 MiB as it is written (sync_file_range),
     /// so a final `sync()` has little left to do.
-    public var writeBehind = false
+    package var writeBehind = false
 
     /// Wraps an open descriptor (not closed by this sink unless `owns`).
-    public init(fd: Int32, path: String, owns: Bool = false) {
+    package init(fd: Int32, path: String, owns: Bool = false) {
         self.fd = fd
         self.path = path
         self.ownsDescriptor = owns
     }
 
     /// Creates (or truncates) `path` for writing.
-    public convenience init(creating path: String, mode: mode_t = 0o644, exclusive: Bool = false) throws {
+    package convenience init(creating path: String, mode: mode_t = 0o644, exclusive: Bool = false) throws {
         var flags = O_WRONLY | O_CREAT | O_CLOEXEC
         flags |= exclusive ? O_EXCL : O_TRUNC
         let fd = open(path, flags, mode)
@@ -37,7 +37,7 @@ public final class FileSink: ByteSink {
         if ownsDescriptor && !closed { _ = close(fd) }
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard var p = bytes.baseAddress else { return }
         var left = bytes.count
         while left > 0 {
@@ -57,13 +57,13 @@ public final class FileSink: ByteSink {
     }
 
     /// fsyncs the file.
-    public func sync() throws {
+    package func sync() throws {
         guard fsync(fd) == 0 || errno == EINVAL || errno == EROFS else {
             throw CoreError.io(context: "fsync \(path)", errno: errno)
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard ownsDescriptor, !closed else { return }
         closed = true
         guard close(fd) == 0 else { throw CoreError.io(context: "close \(path)", errno: errno) }
@@ -71,19 +71,19 @@ public final class FileSink: ByteSink {
 }
 
 /// Reads a file descriptor in fixed-size blocks.
-public final class FileSource {
-    public let fd: Int32
-    public let path: String
+package final class FileSource {
+    package let fd: Int32
+    package let path: String
     private let ownsDescriptor: Bool
 
-    public init(fd: Int32, path: String, owns: Bool = false) {
+    package init(fd: Int32, path: String, owns: Bool = false) {
         self.fd = fd
         self.path = path
         self.ownsDescriptor = owns
     }
 
     /// Opens `path` for reading.
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CoreError.io(context: "open \(path)", errno: errno) }
         self.init(fd: fd, path: path, owns: true)
@@ -92,7 +92,7 @@ public final class FileSource {
     deinit { if ownsDescriptor { _ = close(fd) } }
 
     /// Reads up to `buffer.count` bytes; 0 at end of file.
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n < 0 {
@@ -106,7 +106,7 @@ public final class FileSource {
     /// Pushes the whole remaining content into `sink` in blocks of `blockSize`.
     /// - Returns: the number of bytes copied.
     @discardableResult
-    public func copy(to sink: ByteSink, blockSize: Int = 1 << 20) throws -> Int64 {
+    package func copy(to sink: ByteSink, blockSize: Int = 1 << 20) throws -> Int64 {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 16)
         defer { buffer.deallocate() }
         var total: Int64 = 0
@@ -119,7 +119,7 @@ public final class FileSource {
     }
 
     /// Reads up to `limit` bytes of the file into memory (for metadata and sniffing).
-    public func readPrefix(_ limit: Int) throws -> [UInt8] {
+    package func readPrefix(_ limit: Int) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: limit)
         var filled = 0
         while filled < limit {
@@ -133,27 +133,27 @@ public final class FileSource {
 }
 
 /// Small file-system helpers with errno-carrying errors.
-public enum FS {
+package enum FS {
     /// Does `path` exist (without following a final symlink)?
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
     }
 
-    public static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Size of a regular file.
-    public static func size(_ path: String) throws -> Int64 {
+    package static func size(_ path: String) throws -> Int64 {
         var st = stat()
         guard stat(path, &st) == 0 else { throw CoreError.io(context: "stat \(path)", errno: errno) }
         return Int64(st.st_size)
     }
 
     /// mkdir -p.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
+    package static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws {
         if isDirectory(path) { return }
         let parent = PathString(path).deletingLastComponent
         if !parent.isEmpty && parent != path { try makeDirectories(parent, mode: mode) }
@@ -163,23 +163,23 @@ public enum FS {
     }
 
     /// Renames atomically.
-    public static func rename(_ from: String, _ to: String) throws {
+    package static func rename(_ from: String, _ to: String) throws {
         guard Glibc.rename(from, to) == 0 else { throw CoreError.io(context: "rename \(from) -> \(to)", errno: errno) }
     }
 
     /// Removes a file if present.
-    public static func removeFile(_ path: String) {
+    package static func removeFile(_ path: String) {
         _ = unlink(path)
     }
 
     /// fsyncs a directory so renames in it are durable.
-    public static func syncDirectory(_ path: String) {
+    package static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 { _ = fsync(fd); _ = close(fd) }
     }
 
     /// Reads a whole (small) file, refusing files over `limit` bytes.
-    public static func readFile(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
+    package static func readFile(_ path: String, limit: Int = 64 << 20) throws -> [UInt8] {
         let src = try FileSource(path: path)
         let sink = MemorySink(limit: limit, context: path)
         try src.copy(to: sink, blockSize: 64 << 10)
@@ -187,7 +187,7 @@ public enum FS {
     }
 
     /// Writes `bytes` to `path` through a temp file, fsync and rename.
-    public static func writeAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws {
+    package static func writeAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws {
         let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             let sink = try FileSink(creating: tmp, mode: mode, exclusive: true)
@@ -203,7 +203,7 @@ public enum FS {
     }
 
     /// Names in a directory (without . and ..).
-    public static func listDirectory(_ path: String) throws -> [String] {
+    package static func listDirectory(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw CoreError.io(context: "opendir \(path)", errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
@@ -218,7 +218,7 @@ public enum FS {
     }
 
     /// rm -rf.
-    public static func removeTree(_ path: String) {
+    package static func removeTree(_ path: String) {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
@@ -231,17 +231,17 @@ public enum FS {
 }
 
 /// Minimal path manipulation on plain strings (no Foundation URL round trips).
-public struct PathString {
+package struct PathString {
     let value: String
-    public init(_ value: String) { self.value = value }
-    public var deletingLastComponent: String {
+    package init(_ value: String) { self.value = value }
+    package var deletingLastComponent: String {
         var v = value
         while v.count > 1 && v.hasSuffix("/") { v.removeLast() }
         guard let slash = v.lastIndex(of: "/") else { return "." }
         if slash == v.startIndex { return "/" }
         return String(v[..<slash])
     }
-    public var lastComponent: String {
+    package var lastComponent: String {
         var v = value
         while v.count > 1 && v.hasSuffix("/") { v.removeLast() }
         guard let slash = v.lastIndex(of: "/") else { return v }

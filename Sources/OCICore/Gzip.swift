@@ -11,7 +11,7 @@ private let maxZlibInput = 1 << 30
 /// live on the heap, never in a Swift value that could move. Dropped
 /// without `finish()`, the encoder writes nothing more: the stream has no
 /// final block and no trailer (CRC, length), so it reads as truncated.
-public final class GzipEncoder: ByteSink {
+package final class GzipEncoder: ByteSink {
     private let stream: UnsafeMutablePointer<z_stream>
     private let header: UnsafeMutablePointer<gz_header>
     private let next: ByteSink
@@ -23,7 +23,7 @@ public final class GzipEncoder: ByteSink {
     /// - Parameters:
     ///   - level: zlib's level, 0-9.
     /// - Throws: `CoreError.compression` for a level out of range or when zlib cannot start.
-    public init(into next: ByteSink, level: Int = 6, context: String) throws {
+    package init(into next: ByteSink, level: Int = 6, context: String) throws {
         guard (0...9).contains(level) else {
             throw CoreError.compression(context: context, message: "gzip level \(level) is out of range (0-9)")
         }
@@ -59,7 +59,7 @@ public final class GzipEncoder: ByteSink {
         out.deallocate()
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         guard !finished, !failed else {
             throw CoreError.compression(context: context, message: finished ? "write after finish" : "write after a failure")
@@ -74,7 +74,7 @@ public final class GzipEncoder: ByteSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         guard !failed else { throw CoreError.compression(context: context, message: "finish after a failure") }
         stream.pointee.next_in = nil
@@ -121,7 +121,7 @@ public final class GzipEncoder: ByteSink {
 
 /// A streaming gzip decoder (zlib) that accepts concatenated members and
 /// rejects truncated or corrupt input with a clear error.
-public final class GzipDecoder: ByteSink {
+package final class GzipDecoder: ByteSink {
     private let stream: UnsafeMutablePointer<z_stream>
     private let next: ByteSink
     private let context: String
@@ -130,7 +130,7 @@ public final class GzipDecoder: ByteSink {
     private var sawInput = false
     private var finished = false
 
-    public init(into next: ByteSink, context: String) throws {
+    package init(into next: ByteSink, context: String) throws {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
         let rc = ocitool_inflateInit2(stream, 15 + 16)
@@ -150,7 +150,7 @@ public final class GzipDecoder: ByteSink {
         out.deallocate()
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         var offset = 0
         while offset < bytes.count {
@@ -200,7 +200,7 @@ public final class GzipDecoder: ByteSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         guard atMemberEnd || !sawInput else {

@@ -6,7 +6,7 @@ private let isalOutChunk = 512 << 10
 /// speed here). Accepts concatenated members, verifies each member's CRC,
 /// and rejects truncated or corrupt input. Output is identical to
 /// `GzipDecoder`'s (zlib), which the tests use as the reference.
-public final class IsalGzipDecoder: ByteSink {
+package final class IsalGzipDecoder: ByteSink {
     private let state: UnsafeMutablePointer<inflate_state>
     private let next: ByteSink
     private let context: String
@@ -14,7 +14,7 @@ public final class IsalGzipDecoder: ByteSink {
     private var sawInput = false
     private var finished = false
 
-    public init(into next: ByteSink, context: String) {
+    package init(into next: ByteSink, context: String) {
         self.next = next
         self.context = context
         state = .allocate(capacity: 1)
@@ -31,7 +31,7 @@ public final class IsalGzipDecoder: ByteSink {
 
     private var memberDone: Bool { state.pointee.block_state == ISAL_BLOCK_FINISH }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         var input = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self))
         var remaining = bytes.count
@@ -74,7 +74,7 @@ public final class IsalGzipDecoder: ByteSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         guard sawInput else { throw CoreError.compression(context: context, message: "gzip stream is empty") }
@@ -88,7 +88,7 @@ public final class IsalGzipDecoder: ByteSink {
 /// A streaming gzip encoder on ISA-L's igzip at its level 1 (about 20× zlib
 /// -6 here, output ~10% larger). The header is igzip's fixed one (mtime 0,
 /// OS 255), so output is the same on every machine.
-public final class IsalGzipEncoder: ByteSink {
+package final class IsalGzipEncoder: ByteSink {
     private let stream: UnsafeMutablePointer<isal_zstream>
     private let levelBuffer: UnsafeMutablePointer<UInt8>
     private let next: ByteSink
@@ -96,7 +96,7 @@ public final class IsalGzipEncoder: ByteSink {
     private let out: UnsafeMutablePointer<UInt8>
     private var finished = false
 
-    public init(into next: ByteSink, context: String) {
+    package init(into next: ByteSink, context: String) {
         self.next = next
         self.context = context
         stream = .allocate(capacity: 1)
@@ -118,7 +118,7 @@ public final class IsalGzipEncoder: ByteSink {
         out.deallocate()
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         var input = UnsafeMutablePointer(mutating: base.assumingMemoryBound(to: UInt8.self))
         var remaining = bytes.count
@@ -152,7 +152,7 @@ public final class IsalGzipEncoder: ByteSink {
         return produced
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         stream.pointee.end_of_stream = 1

@@ -20,9 +20,9 @@ import Foundation
 /// Levels: 1 (default) is ISA-L's igzip (its level 2: as fast as its level 1
 /// here, about 20× zlib -6 per core, and ~1.5% smaller); 2–9 are zlib's
 /// levels, also block-parallel.
-public final class ParallelGzipEncoder: ByteSink {
+package final class ParallelGzipEncoder: ByteSink {
     /// The default block size (1 MiB).
-    public static let defaultBlockSize = 1 << 20
+    package static let defaultBlockSize = 1 << 20
     static let window = 32 << 10
 
     private let next: ByteSink
@@ -50,7 +50,7 @@ public final class ParallelGzipEncoder: ByteSink {
     ///   - blockSize: bytes of input per block (64 KiB to 64 MiB).
     ///   - context: names the stream in errors.
     /// - Throws: `CoreError.compression` for a level outside 1-9.
-    public init(into next: ByteSink, level: Int? = nil, threads: Int = 0, blockSize: Int = ParallelGzipEncoder.defaultBlockSize,
+    package init(into next: ByteSink, level: Int? = nil, threads: Int = 0, blockSize: Int = ParallelGzipEncoder.defaultBlockSize,
                 context: String) throws {
         let lvl = level ?? 1
         guard (1...9).contains(lvl) else {
@@ -72,7 +72,7 @@ public final class ParallelGzipEncoder: ByteSink {
         inlineOut?.deallocate()
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         guard !finished else { throw CoreError.compression(context: context, message: "write after finish") }
         var offset = 0
@@ -85,7 +85,7 @@ public final class ParallelGzipEncoder: ByteSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         try dispatch(last: true)

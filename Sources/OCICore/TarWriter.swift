@@ -205,7 +205,7 @@ public final class TarWriter {
     }
 
     /// Writes a whole entry whose data (if any) comes from `source`.
-    public func writeEntry(_ entry: TarEntry, source: FileSource? = nil) throws {
+    package func writeEntry(_ entry: TarEntry, source: FileSource? = nil) throws {
         try writeHeader(entry)
         if let source, remaining > 0 {
             let adapter = EntryDataSink(writer: self)

@@ -8,7 +8,7 @@ import Darwin
 /// current locale; under the "C" locale non-ASCII names fail to convert.
 /// ocitool treats every name as UTF-8, so the character-type locale is set to
 /// C.UTF-8 once, before the first archive is opened.
-public enum TextLocale {
+package enum TextLocale {
     private static let once: Bool = {
         if let cur = setlocale(LC_CTYPE, nil), String(cString: cur).uppercased().contains("UTF-8") {
             return true
@@ -18,5 +18,5 @@ public enum TextLocale {
     }()
 
     /// Makes sure the character-type locale is UTF-8. Idempotent.
-    public static func ensureUTF8() { _ = once }
+    package static func ensureUTF8() { _ = once }
 }

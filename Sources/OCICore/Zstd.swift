@@ -4,7 +4,7 @@ import CZstd
 /// (at least one worker; `threads` asks for more), because zstd's output is
 /// identical for any worker count ≥ 1 but differs from the single-threaded
 /// mode: so the same input and level give the same bytes on every machine.
-public final class ZstdEncoder: ByteSink {
+package final class ZstdEncoder: ByteSink {
     private let cctx: OpaquePointer
     private let next: ByteSink
     private let context: String
@@ -20,7 +20,7 @@ public final class ZstdEncoder: ByteSink {
     ///   - threads: workers (at least one; more than 128 are capped).
     /// - Throws: `CoreError.compression` for a level zstd does not have or a
     ///   parameter it refuses.
-    public init(into next: ByteSink, level: Int = 3, threads: Int = 0, context: String) throws {
+    package init(into next: ByteSink, level: Int = 3, threads: Int = 0, context: String) throws {
         guard level >= Int(ZSTD_minCLevel()), level <= Int(ZSTD_maxCLevel()) else {
             throw CoreError.compression(context: context, message: "zstd level \(level) is out of range (\(ZSTD_minCLevel())-\(ZSTD_maxCLevel()))")
         }
@@ -43,7 +43,7 @@ public final class ZstdEncoder: ByteSink {
         out.deallocate()
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         guard !finished else { throw CoreError.compression(context: context, message: "write after finish") }
         var input = ZSTD_inBuffer(src: base, size: bytes.count, pos: 0)
@@ -60,7 +60,7 @@ public final class ZstdEncoder: ByteSink {
     /// Ends the frame (last block, checksum) and finishes `next`. Without
     /// it (the encoder dropped), the frame is never closed: a reader sees
     /// a truncated stream.
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         var input = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
@@ -82,7 +82,7 @@ public final class ZstdEncoder: ByteSink {
 }
 
 /// A streaming Zstandard decoder (handles several frames and skippable frames).
-public final class ZstdDecoder: ByteSink {
+package final class ZstdDecoder: ByteSink {
     private let dctx: OpaquePointer
     private let next: ByteSink
     private let context: String
@@ -92,7 +92,7 @@ public final class ZstdDecoder: ByteSink {
     private var sawInput = false
     private var finished = false
 
-    public init(into next: ByteSink, context: String) throws {
+    package init(into next: ByteSink, context: String) throws {
         guard let dctx = ZSTD_createDCtx() else {
             throw CoreError.compression(context: context, message: "ZSTD_createDCtx failed")
         }
@@ -107,7 +107,7 @@ public final class ZstdDecoder: ByteSink {
         out.deallocate()
     }
 
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+    package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         sawInput = true
         var input = ZSTD_inBuffer(src: base, size: bytes.count, pos: 0)
@@ -144,7 +144,7 @@ public final class ZstdDecoder: ByteSink {
         }
     }
 
-    public func finish() throws {
+    package func finish() throws {
         guard !finished else { return }
         finished = true
         guard sawInput else { throw CoreError.compression(context: context, message: "zstd stream is empty") }

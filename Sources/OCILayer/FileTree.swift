@@ -14,7 +14,8 @@ struct FileFacts: Equatable {
     var size: Int64
     var mtime: Int64
     var linkTarget: String?
-    var device: UInt64
+    /// Major and minor (devices only).
+    var device: [UInt64]
     var xattrs: [TarEntry.Xattr]
     var digest: Digest?
 
@@ -29,14 +30,15 @@ struct FileFacts: Equatable {
         size = kind == .regular ? h.size : 0
         mtime = h.mtime
         linkTarget = kind == .symlink ? h.linkTarget : nil
-        device = kind == .characterDevice || kind == .blockDevice ? UInt64(Sys.makedev(h.deviceMajor, h.deviceMinor)) : 0
+        let isDevice = kind == .characterDevice || kind == .blockDevice
+        device = isDevice ? [UInt64(truncatingIfNeeded: h.deviceMajor), UInt64(truncatingIfNeeded: h.deviceMinor)] : []
         xattrs = h.xattrs.filter { !Self.ignoredXattrs.contains($0.name) }.sorted { $0.name < $1.name }
         self.digest = kind == .regular ? digest : nil
     }
 }
 
 /// A tree of `FileFacts`, from a layer stack's union view or from a
-/// directory on disk.
+/// directory on disk. Built and torn down without recursion.
 final class FileTree {
     final class Node {
         var facts: FileFacts
@@ -48,6 +50,16 @@ final class FileTree {
 
     private init(root: Node) { self.root = root }
 
+    deinit {
+        // Releasing a deep tree node by node would recurse once per level.
+        var stack = Array(root.children.values)
+        root.children = [:]
+        while let n = stack.popLast() {
+            stack.append(contentsOf: n.children.values)
+            n.children = [:]
+        }
+    }
+
     /// The union view of `layers`, with content hashes.
     static func union(of layers: [LayerSource], limits: UnionLimits) throws -> FileTree {
         let index = try UnionIndex(layers: layers, limits: limits, hashContent: true)
@@ -55,64 +67,112 @@ final class FileTree {
         let root = Node(FileFacts(header: index.root.header, digest: nil))
         map[ObjectIdentifier(index.root)] = root
         index.walk { n in
-            let header = n.inode?.header ?? n.header
-            let node = Node(FileFacts(header: header, digest: n.inode?.digest))
+            let node = Node(FileFacts(header: n.header, digest: n.inode?.digest))
             if let p = n.parent, let parent = map[ObjectIdentifier(p)] { parent.children[n.name] = node }
             if n.isDirectory { map[ObjectIdentifier(n)] = node }
         }
         return FileTree(root: root)
     }
 
-    /// The tree under `directory` (symlinks are not followed).
-    static func scan(_ directory: String) throws -> FileTree {
-        func facts(_ path: String) throws -> FileFacts? {
-            var st = stat()
-            guard lstat(path, &st) == 0 else {
-                throw LayerError.io(layer: directory, entry: path, operation: "stat", errno: errno)
-            }
-            var h = TarEntry(path: "", kind: .unknown, mode: UInt32(st.st_mode) & 0o7777, uid: Int64(st.st_uid),
-                             gid: Int64(st.st_gid), mtime: Int64(st.st_mtim.tv_sec))
-            var digest: Digest?
-            switch st.st_mode & S_IFMT {
-            case S_IFREG:
-                h.kind = .regular
-                h.size = Int64(st.st_size)
-                let sink = DigestingSink()
-                try FileSource(path: path).copy(to: sink)
-                digest = try sink.digest()
-            case S_IFDIR: h.kind = .directory
-            case S_IFLNK:
-                h.kind = .symlink
-                var buf = [UInt8](repeating: 0, count: 65536)
-                let n = buf.withUnsafeMutableBytes { readlink(path, $0.baseAddress!.assumingMemoryBound(to: CChar.self), 65536) }
-                guard n >= 0 else { throw LayerError.io(layer: directory, entry: path, operation: "readlink", errno: errno) }
-                h.linkTarget = String(decoding: buf[0..<n], as: UTF8.self)
-            case S_IFCHR, S_IFBLK:
-                h.kind = (st.st_mode & S_IFMT) == S_IFCHR ? .characterDevice : .blockDevice
-                h.deviceMajor = Sys.major(UInt64(st.st_rdev))
-                h.deviceMinor = Sys.minor(UInt64(st.st_rdev))
-            case S_IFIFO: h.kind = .fifo
-            default: h.kind = .socket
-            }
-            for name in Sys.llistxattr(path) ?? [] {
-                if let v = Sys.lgetxattr(path, name) { h.xattrs.append(.init(name: name, value: v)) }
-            }
-            return FileFacts(header: h, digest: digest)
+    /// The tree under `directory`, read from descriptors (`fstatat`,
+    /// `openat` with `O_NOFOLLOW`: symlinks are never followed, any depth
+    /// works whatever `PATH_MAX` says), depth first with a work list.
+    /// - Throws: `LayerError` naming `directory` and the entry.
+    static func scan(_ directory: String, limits: UnionLimits = .defaults) throws -> FileTree {
+        func fail(_ components: [String], _ operation: String, _ code: Int32 = errno) -> LayerError {
+            .io(layer: directory, entry: MemberPath.join(components), operation: operation, errno: code)
         }
-        guard FS.isDirectory(directory), let rootFacts = try facts(directory) else {
-            throw LayerError.destination(path: directory, reason: "is not a directory")
+        let top = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard top >= 0 else {
+            if errno == ENOTDIR || errno == ENOENT { throw LayerError.destination(path: directory, reason: "is not a directory") }
+            throw LayerError.destination(path: directory, reason: String(cString: strerror(errno)))
         }
-        let root = Node(rootFacts)
-        func walk(_ path: String, _ node: Node) throws {
-            for name in try FS.listDirectory(path) {
-                let child = path + "/" + name
-                guard let f = try facts(child) else { continue }
-                let n = Node(f)
-                node.children[name] = n
-                if f.kind == .directory { try walk(child, n) }
+        defer { close(top) }
+        var st = stat()
+        guard fstat(top, &st) == 0 else { throw fail([], "stat") }
+        let root = Node(try facts(st, fd: top, name: nil) { fail([], $0, $1) })
+        do {
+            let stack = try DirectoryStack(start: top)
+            func names(_ components: @autoclosure () -> [String]) throws -> [Sys.DirName] {
+                switch Sys.listRawDirectory(stack.fd, limit: limits.maxNamesPerDirectory) {
+                case let .names(n): return n
+                case .tooMany:
+                    throw LayerError.limitExceeded(layer: directory, entry: MemberPath.join(components()),
+                                                   what: "number of names in a directory", limit: Int64(limits.maxNamesPerDirectory), flag: "")
+                case let .failed(e): throw fail(components(), "read directory", e)
+                }
             }
+            var work: [(node: Node, names: [Sys.DirName])] = [(root, try names([]))]
+            while let frame = work.last {
+                guard let name = frame.names.last else {
+                    work.removeLast()
+                    if !work.isEmpty { try stack.pop() }
+                    continue
+                }
+                work[work.count - 1].names.removeLast()
+                var st = stat()
+                guard name.withName({ fstatat(stack.fd, $0, &st, AT_SYMLINK_NOFOLLOW) }) == 0 else {
+                    throw fail(stack.components + [name.string], "stat")
+                }
+                let node = Node(try facts(st, fd: stack.fd, name: name) { fail(stack.components + [name.string], $0, $1) })
+                frame.node.children[name.string] = node
+                guard node.facts.kind == .directory else { continue }
+                if stack.depth + 1 > limits.maxDepth {
+                    throw LayerError.limitExceeded(layer: directory, entry: MemberPath.join(stack.components + [name.string]),
+                                                   what: "path depth", limit: Int64(limits.maxDepth), flag: "")
+                }
+                try stack.push(name)
+                work.append((node, try names(stack.components)))
+            }
+        } catch let f as DirectoryStack.Failure {
+            if f.changed { throw LayerError.invalidEntry(layer: directory, entry: MemberPath.join(f.components), reason: "was replaced while reading it") }
+            throw fail(f.components, f.operation, f.errno)
         }
-        try walk(directory, root)
         return FileTree(root: root)
+    }
+
+    /// The facts of `name` in the directory `fd` (nil: `fd` itself), whose
+    /// `lstat` is `st`; regular files are hashed through a descriptor.
+    private static func facts(_ st: stat, fd: Int32, name: Sys.DirName?,
+                              _ fail: (String, Int32) -> LayerError) throws -> FileFacts {
+        var h = TarEntry(path: "", kind: .unknown, mode: UInt32(st.st_mode) & 0o7777, uid: Int64(st.st_uid),
+                         gid: Int64(st.st_gid), mtime: Int64(st.st_mtim.tv_sec))
+        var digest: Digest?
+        let proc = "/proc/self/fd/\(fd)/" + (name?.string ?? ".")
+        switch st.st_mode & S_IFMT {
+        case S_IFREG:
+            h.kind = .regular
+            h.size = Int64(st.st_size)
+            guard let name else { throw fail("open", EISDIR) }
+            let file = name.withName { openat(fd, $0, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
+            guard file >= 0 else { throw fail("open", errno) }
+            let sink = DigestingSink()
+            try FileSource(fd: file, path: proc, owns: true).copy(to: sink)
+            digest = try sink.digest()
+        case S_IFDIR: h.kind = .directory
+        case S_IFLNK:
+            h.kind = .symlink
+            guard let name, let target = Sys.readlink(fd, name) else { throw fail("readlink", errno) }
+            h.linkTarget = target
+        case S_IFCHR, S_IFBLK:
+            h.kind = (st.st_mode & S_IFMT) == S_IFCHR ? .characterDevice : .blockDevice
+            h.deviceMajor = .init(Sys.major(UInt64(truncatingIfNeeded: st.st_rdev)))
+            h.deviceMinor = .init(Sys.minor(UInt64(truncatingIfNeeded: st.st_rdev)))
+        case S_IFIFO: h.kind = .fifo
+        default: h.kind = .socket
+        }
+        // Extended attributes through /proc (no *at form), not following a symlink.
+        if let names = Sys.llistxattr(proc) {
+            for n in names {
+                if let v = Sys.lgetxattr(proc, n) {
+                    h.xattrs.append(.init(name: n, value: v))
+                } else if errno != ENODATA {
+                    throw fail("read xattr \(n)", errno)
+                }
+            }
+        } else if errno != ENOTSUP && errno != EOPNOTSUPP {
+            throw fail("list xattrs", errno)
+        }
+        return FileFacts(header: h, digest: digest)
     }
 }

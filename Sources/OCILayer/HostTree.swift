@@ -13,13 +13,16 @@ final class HostTree {
     final class Directory {
         let fd: Int32
         let components: [String]
+        private let owns: Bool
 
-        init(fd: Int32, components: [String]) {
+        /// - Parameter owns: close `fd` when done (a `DirectoryStack`'s level is not).
+        init(fd: Int32, components: [String], owns: Bool = true) {
             self.fd = fd
             self.components = components
+            self.owns = owns
         }
 
-        deinit { close(fd) }
+        deinit { if owns { close(fd) } }
 
         func child(_ name: String) -> [String] { components + [name] }
     }
@@ -35,7 +38,10 @@ final class HostTree {
     /// Names the tree in errors, e.g. `rootfs ./dir` (the path included).
     let label: String
     let root: Directory
-    private var cachedParent: (components: [String], fd: Int32)?
+    /// The directories of the path opened last, below the root, as `O_PATH`
+    /// descriptors; only the deepest `keptLevels` stay open (-1 otherwise).
+    private var openPath: [(name: String, fd: Int32)] = []
+    private static let keptLevels = 16
 
     /// Opens `path`, which must be a readable directory.
     /// - Throws: `CommitError.source` when it is missing, not a directory or unreadable.
@@ -55,7 +61,7 @@ final class HostTree {
     }
 
     deinit {
-        if let c = cachedParent { close(c.fd) }
+        for l in openPath where l.fd >= 0 { close(l.fd) }
     }
 
     /// The path of `components` for messages.
@@ -128,8 +134,8 @@ final class HostTree {
             h.linkTarget = target
         case S_IFCHR, S_IFBLK:
             h.kind = (st.st_mode & S_IFMT) == S_IFCHR ? .characterDevice : .blockDevice
-            h.deviceMajor = Sys.major(UInt64(st.st_rdev))
-            h.deviceMinor = Sys.minor(UInt64(st.st_rdev))
+            h.deviceMajor = .init(Sys.major(UInt64(truncatingIfNeeded: st.st_rdev)))
+            h.deviceMinor = .init(Sys.minor(UInt64(truncatingIfNeeded: st.st_rdev)))
         case S_IFIFO:
             h.kind = .fifo
         case S_IFSOCK:
@@ -186,29 +192,54 @@ final class HostTree {
         return source
     }
 
-    /// An `O_PATH` descriptor of the directory at `components` (cached for
-    /// the last one asked: files are written directory by directory).
+    /// An `O_PATH` descriptor of the directory at `components`, walked from
+    /// the root without following symlinks. The path opened last is kept
+    /// (its deepest levels open), so files written directory by directory,
+    /// and a return to a parent, cost a step or two instead of a walk from
+    /// the root.
     private func directoryFD(_ components: [String]) throws -> Int32 {
         if components.isEmpty { return root.fd }
-        if let c = cachedParent, c.components == components { return c.fd }
-        if let c = cachedParent { close(c.fd) }
-        cachedParent = nil
-        var fd = openat(root.fd, ".", Sys.O_PATH | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw ioError([], "open directory") }
-        for (i, c) in components.enumerated() {
-            let next = openat(fd, c, Sys.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            let e = errno
-            close(fd)
-            guard next >= 0 else {
-                let at = Array(components[...i])
-                if e == ENOTDIR || e == ELOOP {
-                    throw CommitError.changedWhileReading(source: label, entry: Self.join(at), reason: "it is no longer a directory")
-                }
-                throw ioError(at, "open directory", e)
-            }
-            fd = next
+        var common = 0
+        while common < min(components.count, openPath.count) && openPath[common].name == components[common] { common += 1 }
+        while openPath.count > common {
+            let l = openPath.removeLast()
+            if l.fd >= 0 { close(l.fd) }
         }
-        cachedParent = (components, fd)
+        // Levels of the kept prefix whose descriptors were dropped: reopen
+        // them from the deepest open one above.
+        var start = openPath.count
+        while start > 0 && openPath[start - 1].fd < 0 { start -= 1 }
+        for i in start..<openPath.count {
+            openPath[i].fd = try openLevel(i == 0 ? root.fd : openPath[i - 1].fd, components, upTo: i)
+            let drop = i - Self.keptLevels
+            if drop >= 0, openPath[drop].fd >= 0 {
+                close(openPath[drop].fd)
+                openPath[drop].fd = -1
+            }
+        }
+        for i in openPath.count..<components.count {
+            let fd = try openLevel(i == 0 ? root.fd : openPath[i - 1].fd, components, upTo: i)
+            openPath.append((components[i], fd))
+            let drop = openPath.count - 1 - Self.keptLevels
+            if drop >= 0, openPath[drop].fd >= 0 {
+                close(openPath[drop].fd)
+                openPath[drop].fd = -1
+            }
+        }
+        return openPath[openPath.count - 1].fd
+    }
+
+    /// Opens `components[i]` in the directory `parent`.
+    private func openLevel(_ parent: Int32, _ components: [String], upTo i: Int) throws -> Int32 {
+        let fd = openat(parent, components[i], Sys.O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            let at = Array(components[...i])
+            if e == ENOTDIR || e == ELOOP {
+                throw CommitError.changedWhileReading(source: label, entry: Self.join(at), reason: "it is no longer a directory")
+            }
+            throw ioError(at, "open directory", e)
+        }
         return fd
     }
 }

@@ -35,45 +35,49 @@ public enum ImageDiff {
     public static func diff(_ a: Side, _ b: Side, limits: UnionLimits = .defaults) throws -> [Change] {
         let ta = try tree(a, limits: limits)
         let tb = try tree(b, limits: limits)
-        var out: [Change] = []
-        compare(ta.root, tb.root, prefix: "", into: &out)
-        return out.sorted { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+        return compare(ta.root, tb.root).sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
     }
 
     static func tree(_ side: Side, limits: UnionLimits) throws -> FileTree {
         switch side {
         case let .layers(l): return try FileTree.union(of: l, limits: limits)
-        case let .directory(d): return try FileTree.scan(d)
+        case let .directory(d): return try FileTree.scan(d, limits: limits)
         }
     }
 
-    private static func compare(_ a: FileTree.Node, _ b: FileTree.Node, prefix: String, into out: inout [Change]) {
-        for name in Set(a.children.keys).union(b.children.keys) {
-            let path = prefix + "/" + name
-            switch (a.children[name], b.children[name]) {
-            case let (old?, new?):
-                if old.facts != new.facts { out.append(Change(.changed, path)) }
-                if old.facts.kind == .directory && new.facts.kind == .directory {
-                    compare(old, new, prefix: path, into: &out)
-                } else if new.facts.kind == .directory {
-                    added(new, prefix: path, into: &out)
+    /// The changes below two directories, with a work list (no recursion):
+    /// each pair of directories present on both sides is compared once.
+    private static func compare(_ a: FileTree.Node, _ b: FileTree.Node) -> [Change] {
+        var out: [Change] = []
+        var work: [(old: FileTree.Node?, new: FileTree.Node, prefix: String)] = [(a, b, "")]
+        while let (old, new, prefix) = work.popLast() {
+            guard let old else {
+                // Everything below an added directory is added.
+                for (name, child) in new.children {
+                    let path = prefix + "/" + name
+                    out.append(Change(.added, path))
+                    if !child.children.isEmpty { work.append((nil, child, path)) }
                 }
-            case (_?, nil):
-                out.append(Change(.deleted, path))
-            case let (nil, new?):
-                out.append(Change(.added, path))
-                added(new, prefix: path, into: &out)
-            case (nil, nil):
                 continue
             }
+            for name in old.children.keys where new.children[name] == nil {
+                out.append(Change(.deleted, prefix + "/" + name))
+            }
+            for (name, n) in new.children {
+                let path = prefix + "/" + name
+                guard let o = old.children[name] else {
+                    out.append(Change(.added, path))
+                    if !n.children.isEmpty { work.append((nil, n, path)) }
+                    continue
+                }
+                if o.facts != n.facts { out.append(Change(.changed, path)) }
+                if o.facts.kind == .directory && n.facts.kind == .directory {
+                    work.append((o, n, path))
+                } else if n.facts.kind == .directory, !n.children.isEmpty {
+                    work.append((nil, n, path))
+                }
+            }
         }
-    }
-
-    private static func added(_ node: FileTree.Node, prefix: String, into out: inout [Change]) {
-        for (name, child) in node.children {
-            let path = prefix + "/" + name
-            out.append(Change(.added, path))
-            added(child, prefix: path, into: &out)
-        }
+        return out
     }
 }

@@ -10,7 +10,9 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     /// directory itself, or is a malformed whiteout. `--skip-unsafe` turns
     /// these into warnings.
     case unsafeEntry(layer: String, entry: String, reason: String)
-    /// An explicit limit (`--max-bytes`, `--max-entries`) was reached.
+    /// A limit of `UnionLimits` was reached; `flag` is the option that
+    /// raises it (`--max-bytes`, `--max-entries`), empty for the limits
+    /// only the library sets.
     case limitExceeded(layer: String, entry: String, what: String, limit: Int64, flag: String)
     /// A system call failed while applying `entry`.
     case io(layer: String, entry: String, operation: String, errno: Int32)
@@ -27,13 +29,14 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unsafeEntry(layer, entry, reason):
-            return "\(layer): entry \(Self.quote(entry)): unsafe entry rejected: \(reason)"
+            return "\(layer): entry \(Self.shorten(Self.quote(entry))): unsafe entry rejected: \(Self.shorten(reason))"
         case let .limitExceeded(layer, entry, what, limit, flag):
-            return "\(layer): entry \(Self.quote(entry)): \(what) exceeds the limit of \(limit) (raise it with \(flag))"
+            let raise = flag.isEmpty ? "" : " (raise it with \(flag))"
+            return "\(layer): entry \(Self.shorten(Self.quote(entry))): \(what) exceeds the limit of \(limit)\(raise)"
         case let .io(layer, entry, operation, code):
-            return "\(layer): entry \(Self.quote(entry)): \(operation): \(String(cString: strerror(code)))"
+            return "\(layer): entry \(Self.shorten(Self.quote(entry))): \(Self.shorten(operation)): \(String(cString: strerror(code)))"
         case let .invalidEntry(layer, entry, reason):
-            return "\(layer): entry \(Self.quote(entry)): \(reason)"
+            return "\(layer): entry \(Self.shorten(Self.quote(entry))): \(Self.shorten(reason))"
         case let .destination(path, reason):
             return "\(path): \(reason)"
         case let .unsupportedLayer(layer, mediaType):
@@ -47,6 +50,20 @@ public enum LayerError: Error, Equatable, Sendable, CustomStringConvertible {
     public var isUnsafeEntry: Bool {
         if case .unsafeEntry = self { return true }
         return false
+    }
+
+    /// Entry names in messages: a path of 40 KB stays one readable line
+    /// (its start and end, with the byte count).
+    /// Control characters are escaped, so the message stays on one line.
+    static func shorten(_ s: String) -> String {
+        let n = s.utf8.count
+        let short = n > 300 ? "\(s.prefix(100))…[\(n) bytes]…\(s.suffix(60))" : s
+        guard short.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else { return short }
+        var out = ""
+        for u in short.unicodeScalars {
+            if u.value < 0x20 || u.value == 0x7f { out += u.escaped(asASCII: true) } else { out.unicodeScalars.append(u) }
+        }
+        return out
     }
 
     static func quote(_ s: String) -> String {

@@ -33,14 +33,22 @@ enum LayerMember: Equatable {
 
 /// Cleans member paths and link targets.
 enum MemberPath {
+    /// Longest name of one component (Linux's `NAME_MAX`).
+    static let nameMax = 255
+
     /// Splits `path` into components below the root: a leading `/` is
     /// dropped (absolute paths are taken relative to the root), `.` and empty
     /// components vanish, `..` removes the previous component.
-    /// - Throws: `LayerError.unsafeEntry` when `..` would leave the root.
+    /// - Throws: `LayerError.unsafeEntry` when `..` would leave the root;
+    ///   `LayerError.invalidEntry` for a component longer than `NAME_MAX`
+    ///   (no Linux file system can hold it, so export refuses it as unpack does).
     static func components(_ path: String, _ ctx: EntryContext, what: String = "path") throws -> [String] {
         var out: [String] = []
         for c in path.split(separator: "/", omittingEmptySubsequences: true) {
             if c == "." { continue }
+            if c.utf8.count > nameMax {
+                throw ctx.invalid("\(what) has a component of \(c.utf8.count) bytes; Linux allows \(nameMax) (File name too long)")
+            }
             if c == ".." {
                 if out.isEmpty { throw ctx.unsafe("\(what) \(LayerError.quote(path)) leaves the root with \"..\"") }
                 out.removeLast()

@@ -33,9 +33,11 @@ public struct LayerSource: Sendable, Equatable {
     }
 
     /// Opens the blob as a tar stream (an empty blob is an empty layer).
-    func open() throws -> TarReader {
+    /// Sparse members are expanded up to `limits.maxBytes` of logical size
+    /// (the meter then counts that size against the same budget).
+    func open(limits: UnionLimits = .defaults) throws -> TarReader {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LayerError.io(layer: name, entry: "-", operation: "open \(path)", errno: errno) }
-        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true)
+        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true, limits: .layer(maxBytes: limits.maxBytes))
     }
 }

@@ -30,17 +30,65 @@ final class OverlayUpper {
     init(tree: HostTree) { self.tree = tree }
 
     /// The items of the layer.
+    ///
+    /// Depth first with a work list and a `DirectoryStack` (a few
+    /// descriptors open however deep the tree): each directory is read
+    /// once, its markers appended before its entries, sub-directories
+    /// entered as their turn comes.
     func items() throws -> [LayerItem] {
         var out: [LayerItem] = []
         let rootXattrs = try xattrs(path: "/proc/self/fd/\(tree.root.fd)/.", components: [])
-        try walk(tree.root, opaque: Self.isOpaque(rootXattrs), into: &out)
+        do {
+            let stack = try DirectoryStack(start: tree.root.fd)
+            var frames = [try frame(stack, [], opaque: Self.isOpaque(rootXattrs), into: &out)]
+            while let f = frames.last {
+                guard f.next < f.entries.count else {
+                    frames.removeLast()
+                    if frames.isEmpty { break }
+                    try stack.pop()
+                    continue
+                }
+                let e = f.entries[f.next]
+                frames[frames.count - 1].next += 1
+                out.append(e.item)
+                guard let subOpaque = e.directoryOpaque else { continue }
+                guard frames.count < Self.maxDepth else {
+                    throw CommitError.unrepresentable(source: tree.label, entry: HostTree.join(f.components + [e.name]),
+                                                      reason: "it is more than \(Self.maxDepth) directories deep")
+                }
+                try stack.push(e.name)
+                frames.append(try frame(stack, f.components + [e.name], opaque: subOpaque, into: &out))
+            }
+        } catch let f as DirectoryStack.Failure {
+            if f.changed { throw CommitError.changedWhileReading(source: tree.label, entry: HostTree.join(f.components), reason: "it was moved or replaced") }
+            throw tree.ioError(f.components, f.operation, f.errno)
+        }
         return out
     }
 
-    private func walk(_ dir: HostTree.Directory, opaque: Bool, into out: inout [LayerItem]) throws {
+    /// As deep as the union view goes (`UnionLimits.maxDepth`).
+    static let maxDepth = UnionLimits.defaults.maxDepth
+
+    private struct Frame {
+        struct Entry {
+            var name: String
+            var item: LayerItem
+            /// For a directory: whether its lower content is hidden.
+            var directoryOpaque: Bool?
+        }
+        var components: [String]
+        var entries: [Entry]
+        var next = 0
+    }
+
+    /// Reads the directory the stack is in: appends its markers (opaque,
+    /// then the whiteouts) and returns its entries.
+    private func frame(_ stack: DirectoryStack, _ components: [String], opaque: Bool,
+                       into out: inout [LayerItem]) throws -> Frame {
+        let dir = HostTree.Directory(fd: stack.fd, components: components, owns: false)
         var isOpaque = opaque
         var removed: [String] = []
-        var entries: [LayerItem] = []
+        var entries: [Frame.Entry] = []
         for name in try tree.names(dir) {
             let components = dir.child(name)
             if name == LayerMember.opaqueName {
@@ -77,23 +125,19 @@ final class OverlayUpper {
             header.xattrs.removeAll { x in Self.xattrPrefixes.contains { x.name.hasPrefix($0) } }
             switch header.kind {
             case .directory:
-                entries.append(LayerItem(header: header, content: .none))
-                let sub = try tree.open(dir, name)
-                var subItems: [LayerItem] = []
-                try walk(sub, opaque: Self.isOpaque(overlay), into: &subItems)
-                entries += subItems
+                entries.append(.init(name: name, item: LayerItem(header: header, content: .none), directoryOpaque: Self.isOpaque(overlay)))
             case .regular:
-                entries.append(LayerItem(header: header, content: .file(components: components, identity: HostTree.Identity(st),
-                                                                        linkCount: Int(st.st_nlink))))
+                entries.append(.init(name: name, item: LayerItem(header: header, content: .file(components: components, identity: HostTree.Identity(st),
+                                                                                                 linkCount: Int(clamping: st.st_nlink)))))
             default:
-                entries.append(LayerItem(header: header, content: .none))
+                entries.append(.init(name: name, item: LayerItem(header: header, content: .none)))
             }
         }
         if isOpaque {
             out.append(.opaque(directory: dir.components))
             whiteouts += 1
         }
-        let unique = Set(removed).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        let unique = Set(removed).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for name in unique {
             if name.isEmpty || name == "." || name == ".." {
                 throw CommitError.unrepresentable(source: tree.label, entry: HostTree.join(dir.child(LayerMember.whiteoutPrefix + name)),
@@ -102,7 +146,7 @@ final class OverlayUpper {
             out.append(.whiteout(parent: dir.components, name: name))
         }
         whiteouts += unique.count
-        out += entries
+        return Frame(components: components, entries: entries)
     }
 
     /// `redirect` for `trusted.overlay.redirect`.
@@ -122,6 +166,14 @@ final class OverlayUpper {
             if errno == ENOTSUP || errno == EOPNOTSUPP { return [] }
             throw tree.ioError(components, "list xattrs")
         }
-        return names.compactMap { n in Sys.lgetxattr(path, n).map { TarEntry.Xattr(name: n, value: $0) } }
+        var out: [TarEntry.Xattr] = []
+        for n in names {
+            if let v = Sys.lgetxattr(path, n) {
+                out.append(TarEntry.Xattr(name: n, value: v))
+            } else if errno != ENODATA {
+                throw tree.ioError(components, "read xattr \(n)")
+            }
+        }
+        return out
     }
 }

@@ -40,19 +40,81 @@ final class RootfsDiff {
     init(tree: HostTree) { self.tree = tree }
 
     /// The items of the layer that turns `base` into the tree.
+    ///
+    /// Depth first with a work list and a `DirectoryStack` (a few
+    /// descriptors open however deep the tree), items appended to one
+    /// array: a directory's header goes in before its content and comes out
+    /// again when neither it nor anything below it changed.
     func items(base: UnionIndex) throws -> [LayerItem] {
         var out: [LayerItem] = []
-        _ = try diffChildren(of: tree.root, base: base.root, into: &out)
+        let maxDepth = base.limits.maxDepth
+        do {
+            let stack = try DirectoryStack(start: tree.root.fd)
+            var frames = [try frame(stack, [], base: base.root, headerAt: -1, differs: true, into: &out)]
+            while let f = frames.last {
+                guard f.next < f.children.count else {
+                    frames.removeLast()
+                    if frames.isEmpty { break }
+                    try stack.pop()
+                    if !f.differs && out.count == f.headerAt + 1 { out.removeLast() }  // nothing changed at or below it
+                    continue
+                }
+                let c = f.children[f.next]
+                frames[frames.count - 1].next += 1
+                let components = f.components + [c.name]
+                if c.header.kind == .directory {
+                    guard frames.count < maxDepth else {
+                        throw CommitError.unrepresentable(source: tree.label, entry: HostTree.join(components),
+                                                          reason: "it is more than \(maxDepth) directories deep")
+                    }
+                    out.append(LayerItem(header: c.header, content: .none))
+                    try stack.push(c.name)
+                    frames.append(try frame(stack, components, base: c.old?.isDirectory == true ? c.old : nil,
+                                            headerAt: out.count - 1, differs: c.differs, into: &out))
+                } else if c.differs {
+                    if c.header.kind == .regular {
+                        out.append(LayerItem(header: c.header, content: .file(components: components, identity: HostTree.Identity(c.stat),
+                                                                              linkCount: Int(clamping: c.stat.st_nlink))))
+                    } else {
+                        out.append(LayerItem(header: c.header, content: .none))
+                    }
+                }
+            }
+        } catch let f as DirectoryStack.Failure {
+            if f.changed { throw CommitError.changedWhileReading(source: tree.label, entry: HostTree.join(f.components), reason: "it was moved or replaced") }
+            throw tree.ioError(f.components, f.operation, f.errno)
+        }
         return out
     }
 
-    /// Appends the items for the children of `dir` (compared with the
-    /// children of `base`, when it is a directory of the union).
-    private func diffChildren(of dir: HostTree.Directory, base: UnionIndex.Node?, into out: inout [LayerItem]) throws -> Bool {
+    /// One directory being compared: its children with their headers.
+    private struct Frame {
+        struct Child {
+            var name: String
+            var stat: stat
+            var header: TarEntry
+            var old: UnionIndex.Node?
+            var differs: Bool
+        }
+        var components: [String]
+        var children: [Child]
+        var next = 0
+        /// Index of the directory's own header in the output (-1 for the root).
+        var headerAt: Int
+        /// The directory itself differs from the base.
+        var differs: Bool
+    }
+
+    /// Reads the directory the stack is in, counts its changes and appends
+    /// its markers (whiteouts, or the opaque marker), which come before
+    /// its entries.
+    private func frame(_ stack: DirectoryStack, _ components: [String], base: UnionIndex.Node?,
+                       headerAt: Int, differs: Bool, into out: inout [LayerItem]) throws -> Frame {
+        let dir = HostTree.Directory(fd: stack.fd, components: components, owns: false)
         let names = try tree.names(dir)
         let baseChildren = base?.isDirectory == true ? (base?.children ?? [:]) : [:]
-        let present = Set(names)
-        var entries: [LayerItem] = []
+        var children: [Frame.Child] = []
+        children.reserveCapacity(names.count)
         var baseChildSurvives = false
         for name in names {
             if name.hasPrefix(LayerMember.whiteoutPrefix) {
@@ -62,41 +124,26 @@ final class RootfsDiff {
             let st = try tree.lstat(dir, name)
             let header = try tree.header(dir, name, st)
             let old = baseChildren[name]
-            let oldHeader = old.map { $0.inode?.header ?? $0.header }
-            let differs = oldHeader.map { Self.differs($0, header) } ?? true
+            let oldHeader = old?.header
+            let childDiffers = oldHeader.map { Self.differs($0, header) } ?? true
             if let old {
-                if !differs || (old.isDirectory && header.kind == .directory) { baseChildSurvives = true }
-                if differs { changed += 1 }
+                if !childDiffers || (old.isDirectory && header.kind == .directory) { baseChildSurvives = true }
+                if childDiffers { changed += 1 }
             } else {
                 added += 1
             }
-            if header.kind == .directory {
-                let sub = try tree.open(dir, name)
-                var subItems: [LayerItem] = []
-                _ = try diffChildren(of: sub, base: old?.isDirectory == true ? old : nil, into: &subItems)
-                if differs || !subItems.isEmpty {
-                    entries.append(LayerItem(header: header, content: .none))
-                    entries += subItems
-                }
-            } else if differs {
-                if header.kind == .regular {
-                    entries.append(LayerItem(header: header, content: .file(components: dir.child(name), identity: HostTree.Identity(st),
-                                                                            linkCount: Int(st.st_nlink))))
-                } else {
-                    entries.append(LayerItem(header: header, content: .none))
-                }
-            }
+            children.append(Frame.Child(name: name, stat: st, header: header, old: old, differs: childDiffers))
         }
+        let present = Set(names)
         let gone = baseChildren.keys.filter { !present.contains($0) }
-            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            .sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         deleted += gone.count
         if !gone.isEmpty && !baseChildSurvives && !names.isEmpty {
-            out.append(.opaque(directory: dir.components))
+            out.append(.opaque(directory: components))
         } else {
-            for name in gone { out.append(.whiteout(parent: dir.components, name: name)) }
+            for name in gone { out.append(.whiteout(parent: components, name: name)) }
         }
-        out += entries
-        return !gone.isEmpty || !entries.isEmpty
+        return Frame(components: components, children: children, headerAt: headerAt, differs: differs)
     }
 
     /// docker's `statDifferent`, plus symlink targets and every xattr.

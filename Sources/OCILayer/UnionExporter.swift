@@ -29,6 +29,8 @@ public enum UnionExporter {
         public var skippedUnsafe: [String] = []
         /// Sockets and unknown member types left out.
         public var skippedOther = 0
+        /// Tree steps of the index (tests check that it grows linearly).
+        var steps = 0
     }
 
     /// Writes the merged file system of `layers` into `sink` as a tar
@@ -45,7 +47,7 @@ public enum UnionExporter {
         for (i, layer) in layers.enumerated() {
             let plan = index.plan[i]
             guard !plan.isEmpty else { continue }
-            let reader = try layer.open()
+            let reader = try layer.open(limits: limits)
             var ordinal = -1
             var k = 0
             while k < plan.count, let entry = try reader.next() {
@@ -58,11 +60,16 @@ public enum UnionExporter {
                             throw ctx.invalid("the layer changed between the two passes of the export")
                         }
                         if !node.emitted { try emitter.emit(node) }
-                    case let .inode(inode):
-                        guard entry.kind == .regular, entry.size == inode.header.size else {
+                    case let .file(node):
+                        guard entry.kind == .regular, entry.size == node.header.size else {
                             throw ctx.invalid("the layer changed between the two passes of the export")
                         }
-                        try emitter.emit(inode, reader)
+                        try emitter.emit(file: node, [], reader)
+                    case let .inode(inode):
+                        guard let first = inode.live.first, entry.kind == .regular, entry.size == first.header.size else {
+                            throw ctx.invalid("the layer changed between the two passes of the export")
+                        }
+                        try emitter.emit(file: first, inode.live.dropFirst(), reader)
                     }
                     k += 1
                 }
@@ -74,7 +81,7 @@ public enum UnionExporter {
         try index.walk { node in if !node.emitted { try emitter.emit(node) } }  // the directories
         try writer.finish()
         return Report(entries: emitter.entries, bytes: emitter.bytes, layerEntries: index.meter.entries,
-                      skippedUnsafe: index.skippedUnsafe, skippedOther: index.skippedOther)
+                      skippedUnsafe: index.skippedUnsafe, skippedOther: index.skippedOther, steps: index.steps)
     }
 
     /// Writes nodes.
@@ -95,9 +102,8 @@ public enum UnionExporter {
 
         /// The content once, under the first surviving name; the other
         /// names as hard links to it.
-        mutating func emit(_ inode: UnionIndex.Inode, _ reader: TarReader) throws {
-            guard let first = inode.live.first else { return }
-            var header = inode.header
+        mutating func emit(file first: UnionIndex.Node, _ others: ArraySlice<UnionIndex.Node>, _ reader: TarReader) throws {
+            var header = first.header
             header.path = first.path
             try writer.writeHeader(header)
             var written: Int64 = 0
@@ -108,8 +114,8 @@ public enum UnionExporter {
             bytes += written
             first.emitted = true
             entries += 1
-            for other in inode.live.dropFirst() {
-                var link = inode.header
+            for other in others {
+                var link = first.header
                 link.path = other.path
                 link.kind = .hardlink
                 link.linkTarget = first.path

@@ -10,6 +10,11 @@ import Glibc
 /// (whiteouts, opaque directories, same-layer protection, symlinks
 /// followed inside the root, implicit parents).
 ///
+/// Every walk over the tree (whiteouts, the final visit, tearing it down)
+/// uses an explicit work list, so a tree as deep as `UnionLimits.maxDepth`
+/// costs no stack; resolving a path costs one dictionary step per
+/// component (plus the symlinks it expands).
+///
 /// `UnionExporter` turns it into one tar stream; `ImageDiff` compares two.
 final class UnionIndex {
     /// One path of the union.
@@ -18,8 +23,12 @@ final class UnionIndex {
         /// The header that defines the node (path emptied; kind is
         /// `.regular` for hard-link group members).
         var header: TarEntry
-        var children: [String: Node] = [:]
-        weak var parent: Node?
+        fileprivate(set) var children: [String: Node] = [:]
+        /// The directory holding the node (strong: a node leaving the tree
+        /// is taken apart by `UnionIndex.detach`, which breaks the cycle).
+        fileprivate(set) var parent: Node?
+        /// Components below the root.
+        let depth: Int
         /// Regular files: the content they share with their hard links.
         var inode: Inode?
         /// The member that defines the node: (layer, ordinal); nil for
@@ -33,14 +42,16 @@ final class UnionIndex {
             self.name = name
             self.header = header
             self.parent = parent
+            depth = (parent?.depth ?? -1) + 1
             self.touched = touched
         }
 
         var isDirectory: Bool { header.kind == .directory }
 
-        /// Components from the root.
+        /// Components from the root (O(depth)).
         var components: [String] {
             var out: [String] = []
+            out.reserveCapacity(depth)
             var n: Node? = self
             while let cur = n, let p = cur.parent {
                 out.append(cur.name)
@@ -52,37 +63,52 @@ final class UnionIndex {
         var path: String { MemberPath.join(components) }
     }
 
-    /// The content of a regular file: the member that carries its data, and
-    /// (after `finish`) the paths of the union that name it.
+    /// The content of a regular file that has hard links (or a hash): the
+    /// member that carries its data, and (after `finish`) the paths of the
+    /// union that name it. Every name's node holds the same header. A file
+    /// with one name and no hash has none (its node is enough), which keeps
+    /// the index at one object per path.
     final class Inode {
         let layer: Int
         let ordinal: Int
-        let header: TarEntry
         var digest: Digest?
         var live: [Node] = []
+        /// Names given to it so far (its own and hard links).
+        var names = 1
 
-        init(layer: Int, ordinal: Int, header: TarEntry, digest: Digest?) {
+        init(layer: Int, ordinal: Int, digest: Digest?) {
             self.layer = layer
             self.ordinal = ordinal
-            self.header = header
             self.digest = digest
         }
     }
 
     /// What the second pass does at one member of one layer.
     enum Action {
+        /// A header-only node (symlink, device, fifo).
         case node(Node)
+        /// A regular file with one name: header and data.
+        case file(Node)
+        /// A regular file with several names: data once, then hard links.
         case inode(Inode)
     }
 
     let layers: [LayerSource]
     let root: Node
+    let limits: UnionLimits
     /// Per layer: (ordinal, action) for every surviving member that is not a
     /// directory, sorted by ordinal; filled by `finish`.
     private(set) var plan: [[(ordinal: Int, action: Action)]] = []
     private(set) var skippedOther = 0
     private(set) var skippedUnsafe: [String] = []
     let meter: LimitMeter
+    /// Dictionary steps and node visits (for tests that check the work
+    /// grows linearly with the input).
+    private(set) var steps = 0
+    /// Bumped whenever a node leaves the tree (a cached resolution may then be stale).
+    private var generation = 0
+    /// The last directory resolved, for the run of members that share a parent.
+    private var lastDirectory: (key: [String], node: Node, generation: Int)?
 
     /// Reads every layer once.
     /// - Parameters:
@@ -91,16 +117,17 @@ final class UnionIndex {
     init(layers: [LayerSource], limits: UnionLimits, hashContent: Bool = false, skipUnsafe: Bool = false,
          warn: (String) -> Void = { _ in }) throws {
         self.layers = layers
+        self.limits = limits
         meter = LimitMeter(limits)
         root = Node(name: "", header: TarEntry(path: "", kind: .directory, mode: 0o755), parent: nil, touched: -1)
         for (index, layer) in layers.enumerated() {
-            let reader = try layer.open()
+            let reader = try layer.open(limits: limits)
             var ordinal = -1
             while let entry = try reader.next() {
                 ordinal += 1
                 let ctx = EntryContext(layer: layer.name, entry: entry.path)
-                try meter.countEntry(ctx)
                 do {
+                    try meter.check(entry, ctx)
                     try add(entry, layer: index, ordinal: ordinal, reader: reader, hash: hashContent, ctx)
                 } catch let e as LayerError where e.isUnsafeEntry && skipUnsafe {
                     skippedUnsafe.append(e.description)
@@ -111,16 +138,56 @@ final class UnionIndex {
         finish()
     }
 
+    deinit { Self.dismantle(root) }
+
+    /// Takes a subtree apart without recursion (releasing a deep chain of
+    /// nodes would otherwise recurse once per level).
+    private static func dismantle(_ top: Node) {
+        var stack = Array(top.children.values)
+        top.children = [:]
+        while let n = stack.popLast() {
+            stack.append(contentsOf: n.children.values)
+            n.children = [:]
+            n.parent = nil
+        }
+    }
+
+    /// Puts `node` (or nothing) at `name` in `parent`; what was there leaves the tree.
+    private func set(_ parent: Node, _ name: String, _ node: Node?, _ ctx: EntryContext) throws {
+        let old = parent.children[name]
+        if let old, old === node { return }
+        if old == nil, node != nil, parent.children.count >= limits.maxNamesPerDirectory {
+            throw LayerError.limitExceeded(layer: ctx.layer, entry: ctx.entry,
+                                           what: "number of names in directory \(MemberPath.join(parent.components))",
+                                           limit: Int64(limits.maxNamesPerDirectory), flag: "")
+        }
+        parent.children[name] = node
+        if let old {
+            generation += 1
+            Self.dismantle(old)
+            old.parent = nil
+        }
+    }
+
+    private func checkDepth(_ depth: Int, _ ctx: EntryContext) throws {
+        if depth > limits.maxDepth {
+            throw LayerError.limitExceeded(layer: ctx.layer, entry: ctx.entry, what: "path depth (components below the root, symlinks followed)",
+                                           limit: Int64(limits.maxDepth), flag: "")
+        }
+    }
+
     private func add(_ entry: TarEntry, layer: Int, ordinal: Int, reader: TarReader, hash: Bool, _ ctx: EntryContext) throws {
         switch try LayerMember.classify(entry, ctx) {
         case .aufsMeta:
             return
         case let .whiteout(parent, name):
+            try checkDepth(parent.count + 1, ctx)
             guard let dir = try directory(parent, create: nil, lenient: true, ctx), let child = dir.children[name] else { return }
-            hide(child, layer: layer)
+            try hide([child], layer: layer, ctx)
         case let .opaque(directory):
+            try checkDepth(directory.count + 1, ctx)
             guard let dir = try self.directory(directory, create: nil, lenient: true, ctx) else { return }
-            for child in dir.children.values { hide(child, layer: layer) }
+            try hide(Array(dir.children.values), layer: layer, ctx)
         case let .entry(components):
             var header = entry
             header.path = ""
@@ -133,7 +200,9 @@ final class UnionIndex {
                 root.touched = layer
                 return
             }
+            try checkDepth(components.count, ctx)
             guard let parent = try directory(Array(components.dropLast()), create: (layer, entry), lenient: false, ctx) else { return }
+            try checkDepth(parent.depth + 1, ctx)
             let existing = parent.children[name]
             let node: Node
             switch entry.kind {
@@ -147,44 +216,64 @@ final class UnionIndex {
                     node.source = (layer, ordinal)
                 }
             case .regular:
-                let announced = entry.sparseRegions.map { $0.reduce(0) { $0 + $1.length } } ?? entry.size
-                try meter.checkAnnounced(announced, ctx)
+                try meter.checkAnnounced(entry.size, ctx)
                 let digest = try readContent(reader, hash: hash, ctx)
                 node = Node(name: name, header: header, parent: parent, touched: layer)
                 node.source = (layer, ordinal)
-                node.inode = Inode(layer: layer, ordinal: ordinal, header: header, digest: digest)
+                if hash { node.inode = Inode(layer: layer, ordinal: ordinal, digest: digest) }
             case .hardlink:
                 // As on disk: what was at the path goes first, then the target is looked up.
                 let target = try MemberPath.linkTarget(entry, ctx)
                 let shown = MemberPath.join(target)
-                parent.children[name] = nil
+                try set(parent, name, nil, ctx)
                 guard let tdir = try directory(Array(target.dropLast()), create: nil, lenient: true, ctx),
                       let tname = target.last, let tnode = tdir.children[tname] else {
                     throw ctx.invalid("hard-link target \(shown) does not exist")
                 }
                 guard !tnode.isDirectory else { throw ctx.invalid("hard-link target \(shown) is a directory") }
+                var inode = tnode.inode
+                if inode == nil, tnode.header.kind == .regular, let s = tnode.source {
+                    inode = Inode(layer: s.layer, ordinal: s.ordinal, digest: nil)
+                    tnode.inode = inode
+                    tnode.source = nil
+                }
+                if let inode {
+                    guard inode.names < limits.maxLinksPerFile else {
+                        throw LayerError.limitExceeded(layer: ctx.layer, entry: ctx.entry, what: "number of hard links to \(shown)",
+                                                       limit: Int64(limits.maxLinksPerFile), flag: "")
+                    }
+                    inode.names += 1
+                }
                 node = Node(name: name, header: tnode.header, parent: parent, touched: layer)
-                node.inode = tnode.inode
-                node.source = tnode.inode == nil ? tnode.source : nil
-            case .symlink, .fifo, .characterDevice, .blockDevice:
+                node.inode = inode
+                node.source = inode == nil ? tnode.source : nil
+            case .characterDevice, .blockDevice:
+                guard Sys.makedev(entry.deviceMajor, entry.deviceMinor) != nil else {
+                    throw ctx.invalid("device number \(entry.deviceMajor),\(entry.deviceMinor) is out of range (major and minor must each fit in 32 bits)")
+                }
+                node = Node(name: name, header: header, parent: parent, touched: layer)
+                node.source = (layer, ordinal)
+            case .symlink, .fifo:
                 node = Node(name: name, header: header, parent: parent, touched: layer)
                 node.source = (layer, ordinal)
             case .socket, .unknown:
                 // As on disk: what was there is gone, nothing replaces it.
-                parent.children[name] = nil
+                try set(parent, name, nil, ctx)
                 skippedOther += 1
                 return
             }
-            parent.children[name] = node
+            try set(parent, name, node, ctx)
             touch(node, layer: layer)
         }
     }
 
-    /// Streams the current member's data, counting it against the limits
-    /// and, when asked, hashing it (holes of sparse files as zeros).
+    /// Streams the current member's data, counting its logical size against
+    /// the limits and, when asked, hashing it (holes of sparse files as zeros).
     private func readContent(_ reader: TarReader, hash: Bool, _ ctx: EntryContext) throws -> Digest? {
         let sink = hash ? DigestingSink() : nil
+        var extent = FileExtent()
         var position: Int64 = 0
+        let meter = self.meter
         func zeros(upTo end: Int64) throws {
             guard let sink else { return }
             let zero = [UInt8](repeating: 0, count: 64 << 10)
@@ -195,12 +284,15 @@ final class UnionIndex {
             }
         }
         try reader.readDataBlocks({ offset, block in
-            try self.meter.countBytes(Int64(block.count), ctx)
+            let end = try extent.add(offset: offset, count: block.count, meter, ctx)
             guard let sink else { return }
             try zeros(upTo: offset)
             try sink.write(block)
-            position = offset + Int64(block.count)
-        }, finalSize: { size in try zeros(upTo: size) })
+            position = max(position, end)
+        }, finalSize: { size in
+            try extent.finish(size: size, meter, ctx)
+            try zeros(upTo: size)
+        })
         return try sink?.digest()
     }
 
@@ -214,14 +306,18 @@ final class UnionIndex {
         }
     }
 
-    /// Whiteout semantics, as `LayerApplier.hide`.
-    private func hide(_ node: Node, layer: Int) {
-        guard node.touched == layer else {
-            node.parent?.children[node.name] = nil
-            return
+    /// Whiteout semantics, as `LayerApplier.hide`: nodes this layer did not
+    /// write leave the tree; directories it wrote keep what it wrote.
+    private func hide(_ nodes: [Node], layer: Int, _ ctx: EntryContext) throws {
+        var work = nodes
+        while let node = work.popLast() {
+            steps += 1
+            guard node.touched == layer else {
+                if let p = node.parent { try set(p, node.name, nil, ctx) }
+                continue
+            }
+            if node.isDirectory { work.append(contentsOf: node.children.values) }
         }
-        guard node.isDirectory else { return }
-        for child in Array(node.children.values) { hide(child, layer: layer) }
     }
 
     /// Resolves a directory like `RootedDirectory.directory`: symlinks are
@@ -229,10 +325,15 @@ final class UnionIndex {
     /// given (mode 0755, root-owned, the causing member's mtime).
     private func directory(_ components: [String], create: (layer: Int, entry: TarEntry)?, lenient: Bool,
                            _ ctx: EntryContext) throws -> Node? {
+        if let last = lastDirectory, last.generation == generation, last.key == components {
+            steps += 1
+            return last.node
+        }
         var cur = root
         var pending = Array(components.reversed())
         var hops = 0
         while let c = pending.popLast() {
+            steps += 1
             if c.isEmpty || c == "." { continue }
             if c == ".." {
                 if let p = cur.parent { cur = p }
@@ -240,10 +341,14 @@ final class UnionIndex {
             }
             guard let child = cur.children[c] else {
                 guard let create else { return nil }
+                try checkDepth(cur.depth + 1, ctx)
                 let header = TarEntry(path: "", kind: .directory, mode: 0o755, mtime: create.entry.mtime,
                                       mtimeNanoseconds: create.entry.mtimeNanoseconds)
                 let made = Node(name: c, header: header, parent: cur, touched: create.layer)
-                cur.children[c] = made
+                try set(cur, c, made, ctx)
+                // Its ancestors hold something this layer wrote now (as on disk:
+                // a later whiteout in the same layer must not remove them).
+                touch(made, layer: create.layer)
                 cur = made
                 continue
             }
@@ -268,6 +373,7 @@ final class UnionIndex {
             if lenient { return nil }
             throw ctx.invalid("\(child.path) is not a directory (needed as a parent of \(MemberPath.join(components)))")
         }
+        lastDirectory = (components, cur, generation)
         return cur
     }
 
@@ -280,25 +386,32 @@ final class UnionIndex {
             if let inode = node.inode {
                 if inode.live.isEmpty { inodes.append(inode) }
                 inode.live.append(node)
-            } else if let s = node.source, !node.isDirectory {
-                plan[s.layer].append((s.ordinal, .node(node)))
+            } else if let s = node.source, !node.isDirectory, plan.indices.contains(s.layer) {
+                plan[s.layer].append((s.ordinal, node.header.kind == .regular ? .file(node) : .node(node)))
             }
         }
-        for inode in inodes { plan[inode.layer].append((inode.ordinal, .inode(inode))) }
+        for inode in inodes where plan.indices.contains(inode.layer) { plan[inode.layer].append((inode.ordinal, .inode(inode))) }
         for i in plan.indices { plan[i].sort { $0.ordinal < $1.ordinal } }
         self.plan = plan
     }
 
     /// Visits every live node below the root, parents before children,
-    /// children in byte order of their names.
+    /// children in byte order of their names; a work list, not recursion.
     func walk(_ body: (Node) throws -> Void) rethrows {
-        func visit(_ n: Node) throws {
-            for key in n.children.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
-                guard let child = n.children[key] else { continue }
-                try body(child)
-                if child.isDirectory { try visit(child) }
+        var stack: [[Node]] = [Self.sortedChildren(root)]
+        while !stack.isEmpty {
+            guard let child = stack[stack.count - 1].popLast() else {
+                stack.removeLast()
+                continue
             }
+            steps += 1
+            try body(child)
+            if child.isDirectory && !child.children.isEmpty { stack.append(Self.sortedChildren(child)) }
         }
-        try visit(root)
+    }
+
+    /// Children in reverse byte order of names (the walk pops from the end).
+    private static func sortedChildren(_ n: Node) -> [Node] {
+        n.children.values.sorted { $1.name.utf8.lexicographicallyPrecedes($0.name.utf8) }
     }
 }

@@ -57,12 +57,12 @@ public enum UnionQuery {
             throw LayerError.invalidEntry(layer: "image", entry: shown, reason: node.isDirectory ? "is a directory" : "is not a regular file (\(node.header.kind.rawValue))")
         }
         let layer = layers[inode.layer]
-        let reader = try layer.open()
+        let reader = try layer.open(limits: index.limits)
         var ordinal = -1
         while let e = try reader.next() {
             ordinal += 1
             guard ordinal == inode.ordinal else { continue }
-            guard e.kind == .regular, e.size == inode.header.size else {
+            guard e.kind == .regular, e.size == node.header.size else {
                 throw LayerError.invalidEntry(layer: layer.name, entry: e.path, reason: "the layer changed while being read")
             }
             return try reader.readData(into: sink)
@@ -97,7 +97,7 @@ public enum UnionQuery {
     }
 
     static func entry(_ n: UnionIndex.Node, path: String) -> Entry {
-        let h = n.inode?.header ?? n.header
+        let h = n.header
         return Entry(path: path.isEmpty ? "/" : path, kind: h.kind == .hardlink ? .regular : h.kind, mode: h.mode, uid: h.uid,
                      gid: h.gid, size: h.kind == .regular ? h.size : 0, mtime: h.mtime, linkTarget: h.linkTarget,
                      layer: n.source?.layer ?? n.inode?.layer)

@@ -50,6 +50,9 @@ public struct UnpackReport: Sendable, Equatable {
     public var skippedXattrs = 0
     /// Sockets and unknown member types.
     public var skippedOther = 0
+    /// System calls spent resolving paths and walking directories (tests
+    /// check that it grows linearly with the input).
+    var steps = 0
 
     public init() {}
 

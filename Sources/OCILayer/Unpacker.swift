@@ -19,28 +19,34 @@ public enum Unpacker {
     @discardableResult
     public static func unpack(_ layers: [LayerSource], into directory: String, options: UnpackOptions = UnpackOptions(),
                               warn: @escaping (String) -> Void = { _ in }) throws -> UnpackReport {
-        try prepare(directory, allowNonEmpty: options.allowNonEmpty)
-        let root = try RootedDirectory(path: directory)
+        let empty = try prepare(directory, allowNonEmpty: options.allowNonEmpty)
+        let root = try RootedDirectory(path: directory, limits: options.limits, empty: empty)
         let applier = LayerApplier(root: root, options: options, warn: warn)
         for layer in layers { try applier.apply(layer) }
         try applier.finish()
-        return applier.report
+        var report = applier.report
+        report.steps = root.steps
+        return report
     }
 
     /// Makes `directory` if needed; refuses a file, or a non-empty directory
     /// unless allowed.
-    static func prepare(_ directory: String, allowNonEmpty: Bool) throws {
+    /// - Returns: whether the directory is empty.
+    @discardableResult
+    static func prepare(_ directory: String, allowNonEmpty: Bool) throws -> Bool {
         var st = stat()
         if stat(directory, &st) != 0 {
             guard errno == ENOENT else { throw LayerError.destination(path: directory, reason: String(cString: strerror(errno))) }
             do { try FS.makeDirectories(directory) } catch {
                 throw LayerError.destination(path: directory, reason: "cannot create: \(error)")
             }
-            return
+            return true
         }
         guard Sys.isDir(st) else { throw LayerError.destination(path: directory, reason: "exists and is not a directory") }
-        if !allowNonEmpty, let names = try? FS.listDirectory(directory), !names.isEmpty {
+        guard let names = try? FS.listDirectory(directory) else { return false }
+        if !allowNonEmpty && !names.isEmpty {
             throw LayerError.destination(path: directory, reason: "is not empty (use --force to apply the layers over its content)")
         }
+        return names.isEmpty
     }
 }
