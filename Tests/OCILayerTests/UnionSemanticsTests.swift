@@ -50,6 +50,10 @@ struct UnionSemanticsTests {
             [dir("d/"), dir("d/sub/"), file("d/sub/x", "x"), file("d/y", "y")],
             [file("d/sub/z", "z"), wh("d/.wh..wh..opq")],
         ], expected: ["d": "d", "d/sub": "d", "d/sub/z": "f z"]),
+        Case(name: "whiteout keeps a same-layer file below an implicit parent", layers: [
+            [dir("a/"), file("a/old", "o")],
+            [file("a/b/c", "c"), wh(".wh.a")],
+        ], expected: ["a": "d", "a/b": "d", "a/b/c": "f c"]),
         Case(name: "whiteout of a directory", layers: [
             [dir("dir/"), file("dir/a", "a"), dir("dir/sub/"), file("dir/sub/b", "b"), file("keep", "k")],
             [wh(".wh.dir")],
