@@ -92,7 +92,9 @@ struct CatCommand: ParsableCommand {
         defer { reader.close() }
         let layers = try LayerSource.layers(of: reader.image(platform: try union.parsedPlatform()))
         let out = AtomicOutput.standardOutput()
-        try UnionQuery.cat(layers, path: path, into: BufferedSink(out.sink), limits: union.limits)
+        let sink = BufferedSink(out.sink)
+        try UnionQuery.cat(layers, path: path, into: sink, limits: union.limits)
+        try sink.finish()  // flushes the buffer (finishing the output's sink does not close stdout)
         try out.commit()
     }
 }
