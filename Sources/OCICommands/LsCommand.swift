@@ -32,7 +32,9 @@ struct LsCommand: ParsableCommand {
     /// `IMG:/path` → (`IMG`, `/path`) when the part after the last `:` is absolute.
     static func split(_ image: String, _ path: String?) -> (String, String) {
         if let path { return (image, path) }
-        if let colon = image.lastIndex(of: ":"), image[image.index(after: colon)...].hasPrefix("/") {
+        // `oci:/abs/dir` and `docker-archive:/abs/f.tar` are transports, not IMG:/PATH.
+        if let colon = image.lastIndex(of: ":"), image[image.index(after: colon)...].hasPrefix("/"),
+           !["oci", "oci-archive", "docker-archive", "store", "docker"].contains(String(image[..<colon])) {
             return (String(image[..<colon]), String(image[image.index(after: colon)...]))
         }
         return (image, "/")
