@@ -32,7 +32,9 @@ struct LsCommand: ParsableCommand {
     /// `IMG:/path` → (`IMG`, `/path`) when the part after the last `:` is absolute.
     static func split(_ image: String, _ path: String?) -> (String, String) {
         if let path { return (image, path) }
-        if let colon = image.lastIndex(of: ":"), image[image.index(after: colon)...].hasPrefix("/") {
+        // `oci:/abs/dir` and `docker-archive:/abs/f.tar` are transports, not IMG:/PATH.
+        if let colon = image.lastIndex(of: ":"), image[image.index(after: colon)...].hasPrefix("/"),
+           !["oci", "oci-archive", "docker-archive", "store", "docker"].contains(String(image[..<colon])) {
             return (String(image[..<colon]), String(image[image.index(after: colon)...]))
         }
         return (image, "/")
@@ -92,7 +94,9 @@ struct CatCommand: ParsableCommand {
         defer { reader.close() }
         let layers = try LayerSource.layers(of: reader.image(platform: try union.parsedPlatform()))
         let out = AtomicOutput.standardOutput()
-        try UnionQuery.cat(layers, path: path, into: BufferedSink(out.sink), limits: union.limits)
+        let sink = BufferedSink(out.sink)
+        try UnionQuery.cat(layers, path: path, into: sink, limits: union.limits)
+        try sink.finish()  // flushes the buffer (finishing the output's sink does not close stdout)
         try out.commit()
     }
 }

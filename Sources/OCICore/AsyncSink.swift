@@ -10,18 +10,20 @@ import Foundation
 /// Errors of the inner sink are reported by a later `write` or by `finish`.
 /// `inner` is used only by the worker until `finish` returns.
 package final class AsyncSink: ByteSink, @unchecked Sendable {
-    private let inner: ByteSink
+    private var inner: ByteSink { shared.inner }
     private let slotSize: Int
     private let pool: WorkerPool
-    private let lock = NSLock()
-    private var free: [UnsafeMutableRawPointer] = []
+    /// What the jobs share with the writer. Jobs hold this, never the sink:
+    /// the sink's last release (and its deinit, which joins the pool) must not
+    /// happen on the pool's own worker, or the worker would wait for itself.
+    private let shared: Shared
+    private var lock: NSLock { shared.lock }
     private var all: [UnsafeMutableRawPointer] = []
     private let maxBuffers: Int
-    private var failure: Error?
     private var finished = false
 
     package init(inner: ByteSink, slots: Int = 4, slotSize: Int = 256 << 10) {
-        self.inner = inner
+        shared = Shared(inner: inner)
         self.slotSize = slotSize
         maxBuffers = max(1, slots) + 1
         pool = WorkerPool(threads: 1, maxQueued: max(1, slots), name: "hash")
@@ -36,7 +38,7 @@ package final class AsyncSink: ByteSink, @unchecked Sendable {
     /// (the pool's bounded queue keeps the count there).
     private func buffer() -> UnsafeMutableRawPointer {
         lock.withLock {
-            if let b = free.popLast() { return b }
+            if let b = shared.free.popLast() { return b }
             let b = UnsafeMutableRawPointer.allocate(byteCount: slotSize, alignment: 64)
             all.append(b)
             return b
@@ -45,20 +47,20 @@ package final class AsyncSink: ByteSink, @unchecked Sendable {
 
     package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        if let e = lock.withLock({ failure }) { throw e }
+        if let e = lock.withLock({ shared.failure }) { throw e }
         var off = 0
         while off < bytes.count {
             let n = min(slotSize, bytes.count - off)
             let buf = Slot(pointer: buffer())
             buf.pointer.copyMemory(from: base + off, byteCount: n)
-            pool.submit { [self] in
-                let failed = lock.withLock { failure != nil }
+            pool.submit { [shared] in
+                let failed = shared.lock.withLock { shared.failure != nil }
                 if !failed {
-                    do { try inner.write(UnsafeRawBufferPointer(start: buf.pointer, count: n)) } catch {
-                        lock.withLock { if failure == nil { failure = error } }
+                    do { try shared.inner.write(UnsafeRawBufferPointer(start: buf.pointer, count: n)) } catch {
+                        shared.lock.withLock { if shared.failure == nil { shared.failure = error } }
                     }
                 }
-                lock.withLock { free.append(buf.pointer) }
+                shared.lock.withLock { shared.free.append(buf.pointer) }
             }
             off += n
         }
@@ -69,12 +71,22 @@ package final class AsyncSink: ByteSink, @unchecked Sendable {
         guard !finished else { return }
         finished = true
         pool.close()
-        if let e = lock.withLock({ failure }) { throw e }
+        if let e = lock.withLock({ shared.failure }) { throw e }
         try inner.finish()
     }
 
     /// The buffers allocated (bounded by `slots` + 1; for tests).
     package var buffersAllocated: Int { lock.withLock { all.count } }
+}
+
+/// The free buffers and the first error, shared by the writer and the worker.
+private final class Shared: @unchecked Sendable {
+    /// Used only by the worker until `finish` returns.
+    let inner: ByteSink
+    let lock = NSLock()
+    var free: [UnsafeMutableRawPointer] = []
+    var failure: Error?
+    init(inner: ByteSink) { self.inner = inner }
 }
 
 /// A buffer handed to the worker (used by one thread at a time: the writer

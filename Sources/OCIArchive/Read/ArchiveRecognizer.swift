@@ -59,6 +59,10 @@ struct ArchiveRecognizer {
         }
         let merged = entries.merged()
         if merged.isEmpty {
+            if let indexBytes = scan.documents["index.json"], scan.documents["manifest.json"] == nil,
+               (try? IndexManifest.parse(indexBytes, what: name))?.manifests.isEmpty == true {
+                throw ArchiveError.member(archive: name, member: "index.json", message: "lists no manifests: no images found")
+            }
             throw ArchiveError.archive(archive: name, message: "no images found" + (warnings.isEmpty ? "" : " (\(warnings.joined(separator: "; ")))"))
         }
         return merged
@@ -89,14 +93,16 @@ struct ArchiveRecognizer {
         return []
     }
 
-    static func member(_ d: Digest) -> String { "blobs/\(d.algorithm)/\(d.encoded)" }
+    /// The member a blob came from (for messages): where the archive holds
+    /// it, else where an OCI layout would (`blobs/ALG/HEX`).
+    func memberName(of d: Digest) -> String { scan.blobs[d]?.member ?? "blobs/\(d.algorithm)/\(d.encoded)" }
 
     // MARK: OCI
 
     /// The image or index an `index.json` entry names; nil (with a warning)
     /// for artifacts and indexes with no image present.
     private mutating func collect(_ d: Descriptor, names: [ImageReference]) throws -> ImageEntry? {
-        let member = Self.member(d.digest)
+        let member = memberName(of: d.digest)
         guard let bytes = try readDocument(d, member: member) else {
             throw ArchiveError.member(archive: name, member: member, message: "\(d.mediaType.isEmpty ? "document" : d.mediaType) \(d.digest) is referenced by index.json but not in the archive")
         }
@@ -127,7 +133,7 @@ struct ArchiveRecognizer {
         let document = try Document(index: bytes, what: "\(name): \(member)")
         var children: [Image] = []
         var absent: [ImageIndex.AbsentEntry] = []
-        let leaves = try IndexWalk.leaves(of: document.view, what: name) { c in try readDocument(c, member: Self.member(c.digest)) }
+        let leaves = try IndexWalk.leaves(of: document.view, what: name) { c in try readDocument(c, member: memberName(of: c.digest)) }
         for leaf in leaves {
             switch leaf {
             case let .absent(a):
@@ -247,25 +253,24 @@ struct ArchiveRecognizer {
     /// Verifies config and layers of a manifest against the blobs.
     private func verified(manifest: Manifest, manifestBytes: [UInt8], descriptor: Descriptor, names: [ImageReference],
                           layerMembers: [String]?) throws -> Image {
-        let cfgMember = Self.member(manifest.config.digest)
+        let cfgMember = memberName(of: manifest.config.digest)
         guard let configBytes = try scan.bytes(of: manifest.config.digest, member: cfgMember) else {
             throw ArchiveError.member(archive: name, member: cfgMember, message: "config \(manifest.config.digest) is not in the archive")
         }
         guard Int64(configBytes.count) == manifest.config.size else {
             throw ArchiveError.member(archive: name, member: cfgMember, message: "size mismatch: manifest says \(manifest.config.size) bytes, config has \(configBytes.count)")
         }
-        let cfgWhat = layerMembers == nil ? cfgMember : "config \(manifest.config.digest.shortID)"
-        let config = try Document(config: configBytes, what: "\(name): \(cfgWhat)")
+        let config = try Document(config: configBytes, what: "\(name): \(cfgMember)")
         guard config.digest == manifest.config.digest else {
             throw ArchiveError.member(archive: name, member: cfgMember, message: "digest mismatch: content is \(config.digest)")
         }
         let diffIDs = config.view.diffIDs
         guard diffIDs.count == manifest.layers.count else {
-            throw ArchiveError.member(archive: name, member: cfgWhat,
+            throw ArchiveError.member(archive: name, member: cfgMember,
                                       message: "config lists \(diffIDs.count) diff_ids but the image has \(manifest.layers.count) layers")
         }
         for (i, layer) in manifest.layers.enumerated() {
-            let member = layerMembers?[i] ?? Self.member(layer.digest)
+            let member = layerMembers?[i] ?? memberName(of: layer.digest)
             let actual: Digest
             if let b = scan.blob(layer.digest) {
                 guard b.size == layer.size else {
