@@ -25,6 +25,7 @@ extension ImageStore {
         try transaction { index in
             let entry = try ImageSelector.resolve(source, in: try entries(from: index), source: "the store")
             let t = try storeTarget(of: entry.digest, in: index)
+            TestHook.point("tag-resolved")
             Self.setName(name, to: t, in: &index)
         }
     }
