@@ -48,6 +48,7 @@ struct PruneCommand: ParsableCommand {
     func run() throws {
         let report = try storeOptions.store.prune()
         for d in report.removedBlobs { Console.out("deleted: \(d)") }
+        for p in report.removedLeftovers { Console.out("deleted leftover: \(p)") }
         Console.out("Total reclaimed space: \(HumanUnits.size(report.reclaimedBytes))")
     }
 }

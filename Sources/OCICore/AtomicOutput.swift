@@ -95,6 +95,7 @@ package final class AtomicOutput {
             do {
                 try file.sync()
                 try file.finish()
+                TestHook.point("output-before-rename")
                 try FS.rename(temporary, target)
             } catch {
                 FS.removeFile(temporary)

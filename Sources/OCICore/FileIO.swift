@@ -187,13 +187,15 @@ package enum FS {
     }
 
     /// Writes `bytes` to `path` through a temp file, fsync and rename.
-    package static func writeAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws {
+    /// - Parameter hook: a `TestHook` point reached just before the rename.
+    package static func writeAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644, hook: String? = nil) throws {
         let tmp = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             let sink = try FileSink(creating: tmp, mode: mode, exclusive: true)
             try sink.write(contentsOf: bytes)
             try sink.sync()
             try sink.finish()
+            if let hook { TestHook.point(hook) }
             try rename(tmp, path)
         } catch {
             removeFile(tmp)

@@ -28,6 +28,13 @@ extension ImageStore {
     public func check(repair: Bool = false, progress: ByteProgress? = nil) throws -> CheckReport {
         var report = CheckReport()
         guard exists else { return report }
+        // Staging files are stale when no operation holds a lease; this
+        // process's own lock would hide that, so look before taking it.
+        var idle = false
+        if !repair, let probe = FileLock.attempt(path: ingestLockPath, exclusive: true) {
+            idle = true
+            probe.unlock()
+        }
         let ingest = try FileLock(path: ingestLockPath, exclusive: repair)
         defer { ingest.unlock() }
         let corrupt = Set(try blobs.allDigests().filter { d in
@@ -46,7 +53,7 @@ extension ImageStore {
                 report.danglingEntries.append((label, problem))
             }
         }
-        if FS.isDirectory(blobs.ingestDirectory), repair || FileLock.attempt(path: ingestLockPath, exclusive: true) != nil {
+        if FS.isDirectory(blobs.ingestDirectory), repair || idle {
             report.staleStagingFiles = (try? FS.listDirectory(blobs.ingestDirectory).count) ?? 0
         }
         guard repair, !report.isClean || report.staleStagingFiles > 0 else { return report }

@@ -24,8 +24,12 @@ extension ImageStore {
             throw ModelError.invalid("tag \"\(target)\"", "a tag target cannot be a digest reference")
         }
         try transaction { index in
-            let entry = try resolve(source)
+            let entry: ImageEntry
+            do { entry = try ImageSelector.resolve(source, in: try entries(from: index), source: "the store") } catch let ImageError.notFound(r, _) {
+                throw StoreError.notFound(r)
+            } catch let ImageError.ambiguous(r, ids) { throw StoreError.ambiguous(r, ids) }
             let t = try storeTarget(of: entry.digest, in: index)
+            TestHook.point("tag-resolved")
             Self.setName(name, to: t, in: &index)
         }
     }

@@ -7,6 +7,9 @@ extension ImageStore {
     public struct PruneReport: Sendable {
         public var removedBlobs: [Digest] = []
         public var removedStagingFiles = 0
+        /// Leftovers of interrupted operations removed, relative to the
+        /// store root: staging files (`ingest/…`) and temporary index files.
+        public var removedLeftovers: [String] = []
         public var reclaimedBytes: Int64 = 0
     }
 
@@ -45,16 +48,20 @@ extension ImageStore {
     /// to remove; does nothing where there is no store.
     public func prune() throws -> PruneReport {
         guard exists else { return PruneReport() }
+        TestHook.point("prune-lock")
         let ingest = try FileLock(path: ingestLockPath, exclusive: true)
         defer { ingest.unlock() }
-        return try transaction { index in
+        TestHook.point("prune-locked")
+        return try transaction { index, leftovers in
             var report = PruneReport()
+            report.removedLeftovers = leftovers
             let keep = referencedDigests(index)
             for d in try blobs.allDigests() where !keep.contains(d) {
                 let p = blobs.blobPath(d)
                 report.reclaimedBytes += (try? FS.size(p)) ?? 0
                 FS.removeFile(p)
                 report.removedBlobs.append(d)
+                TestHook.point("prune-removed")
             }
             if FS.isDirectory(blobs.ingestDirectory) {
                 for name in try FS.listDirectory(blobs.ingestDirectory) {
@@ -62,6 +69,8 @@ extension ImageStore {
                     report.reclaimedBytes += (try? FS.size(p)) ?? 0
                     FS.removeTree(p)
                     report.removedStagingFiles += 1
+                    report.removedLeftovers.append("ingest/" + name)
+                    TestHook.point("prune-removed")
                 }
             }
             return report

@@ -12,34 +12,44 @@ extension ImageStore {
     /// Without `creating`, a directory that holds no store is left untouched:
     /// `body` sees an empty index and may not add to it.
     public func transaction<T>(creating: Bool = false, _ body: (inout IndexManifest) throws -> T) throws -> T {
+        try transaction(creating: creating) { index, _ in try body(&index) }
+    }
+
+    /// `transaction`, telling `body` which leftovers of interrupted writers
+    /// (names in `root`) it removed.
+    func transaction<T>(creating: Bool = false, _ body: (inout IndexManifest, _ removedLeftovers: [String]) throws -> T) throws -> T {
         if !exists && !creating {
             var empty = IndexManifest(manifests: [])
-            let result = try body(&empty)
+            let result = try body(&empty, [])
             guard empty.manifests.isEmpty else { throw StoreError.unusable(root: root, reason: "there is no store here") }
             return result
         }
         try FS.makeDirectories(root)
+        TestHook.point("index-lock")
         let lock = try FileLock(path: indexLockPath, exclusive: true)
         defer { lock.unlock() }
-        removeInterruptedWrites()
+        TestHook.point("index-locked")
+        let leftovers = removeInterruptedWrites()
         var index = try readIndex()
         let before = index
-        let result = try body(&index)
+        let result = try body(&index, leftovers)
         index.manifests.sort(by: Self.entryOrder)
         if index != before || !exists {
             try initializeLayout()
-            try FS.writeAtomically(indexPath, bytes: CanonicalJSON.encode(index))
+            try FS.writeAtomically(indexPath, bytes: CanonicalJSON.encode(index), hook: "before-index-rename")
+            TestHook.point("index-renamed")
         }
         return result
     }
 
     /// Removes `index.json.tmp-*` and `oci-layout.tmp-*` left by a writer
-    /// that was killed (call with the index lock held).
-    func removeInterruptedWrites() {
-        guard let names = try? FS.listDirectory(root) else { return }
-        for n in names where n.hasPrefix("index.json.tmp-") || n.hasPrefix("oci-layout.tmp-") {
-            FS.removeFile(root + "/" + n)
-        }
+    /// that was killed (call with the index lock held); returns their names.
+    @discardableResult
+    func removeInterruptedWrites() -> [String] {
+        guard let names = try? FS.listDirectory(root) else { return [] }
+        let left = names.filter { $0.hasPrefix("index.json.tmp-") || $0.hasPrefix("oci-layout.tmp-") }
+        for n in left { FS.removeFile(root + "/" + n) }
+        return left
     }
 
     static func entryOrder(_ a: Descriptor, _ b: Descriptor) -> Bool {

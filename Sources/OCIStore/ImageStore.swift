@@ -51,9 +51,16 @@ public final class ImageStore: Sendable {
             return IndexManifest(manifests: [])
         }
         do {
-            return try IndexManifest.parse(FS.readFile(indexPath, limit: DocumentLimit.bytes), what: indexPath)
+            let bytes = try FS.readFile(indexPath, limit: DocumentLimit.bytes)
+            let index = try IndexManifest.parse(bytes, what: indexPath)
+            // `manifests` is required: an index without it is damage, not an
+            // empty store (prune would take every blob for unreferenced).
+            guard let object = try CanonicalJSON.object(from: bytes, what: indexPath) as? [String: Any], object["manifests"] is [Any] else {
+                throw ModelError.invalid(indexPath, "no \"manifests\" list")
+            }
+            return index
         } catch {
-            throw StoreError.unusable(root: root, reason: "\(error)")
+            throw StoreError.unusable(root: root, reason: "index.json cannot be read: \(error)")
         }
     }
 

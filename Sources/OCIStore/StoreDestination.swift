@@ -42,6 +42,7 @@ public final class StoreDestination: ImageDestination {
             let named = names.map { entry.named($0) } ?? entry
             targets.append((try plan.add(named), named.names))
         }
+        TestHook.point("store-staged")
         try store.transaction(creating: true) { index in
             try store.blobs.publish(plan.staged)
             plan.published()

@@ -35,6 +35,7 @@ public final class StoreLease: @unchecked Sendable {
                 made.append(d)
             }
             if !FS.exists(store.ingestLockPath) { made.append(store.ingestLockPath) }
+            TestHook.point("lease-lock")
             lock = try FileLock(path: store.ingestLockPath, exclusive: false)
         } catch {
             for p in made.reversed() { _ = remove(p) }
