@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "OCILayerTests", dependencies: ["OCIImage", "OCILayer", "OCIArchive", "OCIStore", "OCITransport", "OCITestSupport"]),
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
         .testTarget(name: "OCIFormatTests", dependencies: ["OCIFormat"]),
-        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCIModel", "OCITestSupport", "OCIRegistryTestSupport"]),
+        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCIModel", "OCIImage", "OCIStore", "OCITestSupport", "OCIRegistryTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

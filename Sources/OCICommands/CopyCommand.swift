@@ -41,7 +41,7 @@ struct CopyCommand: ParsableCommand {
 
     @OptionGroup var platformOption: PlatformOption
 
-    @Flag(help: "Keep every platform of multi-platform images (default: this machine's).")
+    @Flag(name: [.customLong("all-platforms"), .customLong("all")], help: "Keep every platform of multi-platform images (default: this machine's).")
     var allPlatforms = false
 
     @Option(help: "Directory for the spool (default: $TMPDIR or /tmp).")
@@ -54,6 +54,7 @@ struct CopyCommand: ParsableCommand {
 
     func validate() throws {
         if platformOption.platform != nil && allPlatforms { throw ValidationError("give --platform or --all-platforms, not both") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
     }
 
     func run() throws {

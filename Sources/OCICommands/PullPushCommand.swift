@@ -26,6 +26,11 @@ struct PullCommand: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
     @Argument(help: "Image reference: [HOST[:PORT]/]REPO[:TAG|@DIGEST] (docker:// optional).") var reference: String
 
+    func validate() throws {
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
+        if platformOption.platform != nil && hostPlatform { throw ValidationError("give --platform or --host-platform, not both") }
+    }
+
     func run() throws {
         let renderer = progressOptions.makeRenderer()
         defer { renderer.close() }
@@ -75,6 +80,10 @@ struct PushCommand: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
     @Argument(help: "Image in the store (name[:tag], ID).") var image: String
     @Argument(help: "Destination [HOST[:PORT]/]REPO[:TAG] (default: IMAGE's name).") var destination: String?
+
+    func validate() throws {
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
+    }
 
     func run() throws {
         let renderer = progressOptions.makeRenderer()

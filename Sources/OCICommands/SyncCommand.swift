@@ -48,7 +48,7 @@ struct SyncCommand: ParsableCommand {
 
     func validate() throws {
         if sources.isEmpty && listFile == nil && !fromStore { throw ValidationError("give sources, --list FILE or --from-store") }
-        if jobs < 1 || images < 1 { throw ValidationError("--jobs and --images must be at least 1") }
+        guard (1...64).contains(jobs), (1...64).contains(images) else { throw ValidationError("--jobs and --images must be 1-64") }
     }
 
     func run() throws {

@@ -34,6 +34,7 @@ extension ImageSync {
         var units: [Unit] = []
         var results: [Int: [Result]] = [:]
         func fail(_ label: String, _ dest: String, _ error: Error, at i: Int) {
+            options.progress?(label).error(oneLine(error))
             results[i, default: []].append(Result(source: label, destination: dest, images: 0, blobs: 0, bytes: 0, fetched: 0, seconds: 0,
                                                   error: oneLine(error)))
             units.append(Unit(label: label, kind: .entries([]), destination: nil))
@@ -42,7 +43,7 @@ extension ImageSync {
             if storeSource == nil { storeSource = StoreSource(store: source.store, selection: .all) }
             return try storeSource?.read(ReadContext(staging: source.store.blobs)).entries ?? []
         }
-        for item in items {
+        func plan(_ item: Item) throws {
             let dest = try item.destination.map { try TransportReference.destination($0) }
             let tagless = item.destination.map(isTagless) ?? false
             if dest == nil && target == nil { throw TransportError.invalid(item.source, "no destination: give --to or a DESTINATION on its line") }
@@ -52,7 +53,7 @@ extension ImageSync {
                 do { ref = try ImageReference(parsing: bare, defaultTag: false) } catch { throw TransportError.invalid(item.source, "\(error)") }
                 if ref.tag != nil || ref.digest != nil {
                     units.append(Unit(label: item.source, kind: .registry(ref), destination: dest.map { tagless ? tagged($0, like: ref) : $0 }))
-                    continue
+                    return
                 }
                 do {
                     let client = try RegistryClient(registry: ref.domain, options: source.registry)
@@ -64,7 +65,7 @@ extension ImageSync {
                 } catch {
                     fail(item.source, dest?.description ?? "-", error, at: units.count)
                 }
-                continue
+                return
             }
             let ref = try TransportReference.source(item.source)
             switch ref {
@@ -80,6 +81,13 @@ extension ImageSync {
                 throw TransportError.invalid(item.source, "name an image (store:NAME) or use --from-store")
             default:
                 units.append(Unit(label: item.source, kind: .archive(ref), destination: dest))
+            }
+        }
+        for item in items {
+            do {
+                try plan(item)
+            } catch {
+                fail(item.source, item.destination ?? "-", error, at: units.count)
             }
         }
         if options.fromStore {

@@ -67,6 +67,7 @@ public final class RegistrySource: ImageSource, @unchecked Sendable {
 
     private func image(_ d: Descriptor, manifest: Document<Manifest>, names: [ImageReference], blobs: RegistryBlobSource) throws -> Image {
         let c = manifest.view.config
+        blobs.sizes.note([c] + manifest.view.layers)
         let bytes = try blobs.read(c, what: "\(description): config \(c.digest)")
         return try Image(descriptor: d, manifest: manifest, config: Document(config: bytes, what: "\(description): config \(c.digest)"),
                          names: names, blobs: blobs)
@@ -76,10 +77,13 @@ public final class RegistrySource: ImageSource, @unchecked Sendable {
 }
 
 /// Blobs of one registry repository, streamed on demand (never a file).
+/// Sizes come from the manifests read (no `HEAD` before each fetch); the
+/// fetch checks them, and the digest, as the bytes arrive.
 struct RegistryBlobSource: BlobSource {
     let client: RegistryClient
     let repository: String
     let name: String
+    let sizes = SizeTable()
 
     var sourceName: String { name }
     func path(of digest: Digest) -> String? { nil }
@@ -87,7 +91,7 @@ struct RegistryBlobSource: BlobSource {
 
     @discardableResult
     func copy(_ digest: Digest, into sink: ByteSink, progress: ByteProgress?) throws -> Int64 {
-        guard let size = try client.blobSize(repository: repository, digest: digest) else {
+        guard let size = try sizes[digest] ?? client.blobSize(repository: repository, digest: digest) else {
             throw ImageError.blobMissing(digest, source: name)
         }
         return try copy(Descriptor(mediaType: "", digest: digest, size: size), into: sink, progress: progress)
@@ -99,4 +103,16 @@ struct RegistryBlobSource: BlobSource {
         try client.fetchBlob(repository: repository, descriptor: descriptor, into: counter, progress: progress)
         return counter.count
     }
+}
+
+/// Blob sizes the manifests of a source declare. Thread-safe.
+final class SizeTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sizes: [Digest: Int64] = [:]
+
+    func note(_ descriptors: [Descriptor]) {
+        lock.withLock { for d in descriptors where d.size >= 0 { sizes[d.digest] = d.size } }
+    }
+
+    subscript(_ digest: Digest) -> Int64? { lock.withLock { sizes[digest] } }
 }
