@@ -183,7 +183,11 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
         for image in images where seen.insert(image.config.digest).inserted {
             blobs.append((image.manifest.view.config, .bytes(image.config.bytes)))
         }
-        let outcomes = try parallel(blobs, priority: { $0.0.size }) { [self] descriptor, file in try self.push(descriptor, file, progress: progress) }
+        let outcomes = try parallel(blobs, priority: { $0.0.size }) { [self] descriptor, file in
+            let outcome = try self.push(descriptor, file, progress: progress)
+            progress?.blob(descriptor.digest, size: descriptor.size, mediaType: descriptor.mediaType)
+            return outcome
+        }
         for ((d, _), outcome) in zip(blobs, outcomes) {
             switch outcome {
             case .uploaded:
@@ -192,7 +196,6 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
             case .mounted: counts.mounted += 1
             case .existed: counts.existed += 1
             }
-            progress?.blob(d.digest, size: d.size, mediaType: d.mediaType)
         }
     }
 

@@ -30,21 +30,28 @@ enum CLI {
     }
 
     /// The NDJSON events of a `--progress json` run.
-    static func events(_ r: Shell.Result) -> [[String: Any]] {
-        r.stderr.split(separator: "\n").compactMap { line in
+    static func events(_ r: Shell.Result) -> [[String: Any]] { events(r.stderr) }
+
+    /// The NDJSON events in `stderr`.
+    static func events(_ stderr: String) -> [[String: Any]] {
+        stderr.split(separator: "\n").compactMap { line in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
         }
     }
 
     /// Digests of the blobs a run moved in `phase` (`push`: uploads, `fetch`: downloads).
-    static func tasks(_ r: Shell.Result, phase: String) -> Set<String> {
-        Set(events(r).filter { $0["event"] as? String == "progress" && $0["phase"] as? String == phase && $0["finished"] as? Bool == true }
+    static func tasks(_ r: Shell.Result, phase: String) -> Set<String> { tasks(r.stderr, phase: phase) }
+
+    static func tasks(_ stderr: String, phase: String) -> Set<String> {
+        Set(events(stderr).filter { $0["event"] as? String == "progress" && $0["phase"] as? String == phase && $0["finished"] as? Bool == true }
             .compactMap { $0["id"] as? String })
     }
 
     /// Digests of the `blob` events of a run.
-    static func blobEvents(_ r: Shell.Result) -> [String] {
-        events(r).filter { $0["event"] as? String == "blob" }.compactMap { $0["digest"] as? String }
+    static func blobEvents(_ r: Shell.Result) -> [String] { blobEvents(r.stderr) }
+
+    static func blobEvents(_ stderr: String) -> [String] {
+        events(stderr).filter { $0["event"] as? String == "blob" }.compactMap { $0["digest"] as? String }
     }
 
     /// skopeo, or a loud failure when it is missing.
