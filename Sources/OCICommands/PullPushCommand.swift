@@ -108,6 +108,8 @@ struct PushCommand: ParsableCommand {
             options.platforms = try platformOption.parsed().map { .one($0) } ?? .all
             let to = try RegistryDestination(target, options: context.registry)
             to.jobs = jobs
+            // Pulled from another repository of the same registry: mount from there (docker push does too).
+            if let entry = try? context.store.resolve(image) { to.mountFrom = RegistryDestination.mountCandidates(entry.names, for: target) }
             let report = try ImageCopy.copy(from: StoreSource(store: context.store, selection: .resolve([image])), to: to, options: options)
             progress.done(report.done(destination: to.description))
             renderer.close()

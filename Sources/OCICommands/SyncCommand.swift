@@ -27,6 +27,7 @@ struct SyncCommand: ParsableCommand {
     @OptionGroup var registryFlags: RegistryFlags
 
     @Option(help: "Where images go: docker://HOST[/PREFIX] or store:[PREFIX].") var to: String?
+    @Option(help: "A source, as an argument would be (repeatable).") var from: [String] = []
     @Option(name: .customLong("list"), help: "A file of SOURCE [DESTINATION] lines.") var listFile: String?
     @Flag(name: .customLong("from-store"), help: "Every named image of the store is a source.") var fromStore = false
 
@@ -47,12 +48,12 @@ struct SyncCommand: ParsableCommand {
     @Argument(help: "Sources (see above).") var sources: [String] = []
 
     func validate() throws {
-        if sources.isEmpty && listFile == nil && !fromStore { throw ValidationError("give sources, --list FILE or --from-store") }
+        if sources.isEmpty && from.isEmpty && listFile == nil && !fromStore { throw ValidationError("give sources, --from, --list FILE or --from-store") }
         guard (1...64).contains(jobs), (1...64).contains(images) else { throw ValidationError("--jobs and --images must be 1-64") }
     }
 
     func run() throws {
-        var items = sources.map { ImageSync.Item(source: $0) }
+        var items = (from + sources).map { ImageSync.Item(source: $0) }
         if let listFile {
             let text: String
             do { text = String(decoding: try FS.readFile(listFile, limit: 16 << 20), as: UTF8.self) } catch {

@@ -98,6 +98,8 @@ extension ImageSync {
             r.jobs = options.copy.jobs
             r.ledger = ledger
             if case let .registry(from) = unit.kind, from.domain == r.reference.domain, from.path != r.reference.path { r.mountFrom = [from.path] }
+            // An image named after a repository of the same registry (pulled from it) can mount from there.
+            r.mountFrom += RegistryDestination.mountCandidates(entry.names, for: r.reference).filter { !r.mountFrom.contains($0) }
             if options.referrers, let registrySource { r.referrers = registrySource }
         }
         var o = options.copy

@@ -63,6 +63,15 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
     /// reference nothing but the manifest by digest.
     var tag: String? { reference.digest == nil ? (reference.tag ?? ImageReference.defaultTag) : nil }
 
+    /// Repositories of `destination`'s registry that `names` (an image's
+    /// names in the store, e.g. where it was pulled from) point at: places
+    /// to mount its blobs from.
+    public static func mountCandidates(_ names: [ImageReference], for destination: ImageReference) -> [String] {
+        var out: [String] = []
+        for n in names where n.domain == destination.domain && n.path != destination.path && !out.contains(n.path) { out.append(n.path) }
+        return out
+    }
+
     public func check(_ entries: [ImageEntry]) throws {
         guard entries.count == 1 else {
             throw ImageError.invalid(description, "\(entries.count) images cannot all be pushed to one reference; push them one by one or with sync")

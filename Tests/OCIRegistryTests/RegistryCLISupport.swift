@@ -79,11 +79,18 @@ enum SyntheticImage {
     /// - Returns: the layer digests, bottom first.
     @discardableResult
     static func layout(_ dir: String, layers: Int, size: Int, seed: UInt64, tag: String = "t") throws -> [Digest] {
+        try layout(dir, layerSeeds: (0..<UInt64(layers)).map { seed &* 1000 &+ $0 }, size: size, tag: tag)
+    }
+
+    /// An OCI layout whose layers are made from `layerSeeds` (the same
+    /// seed gives the same layer, so images can share layers).
+    @discardableResult
+    static func layout(_ dir: String, layerSeeds: [UInt64], size: Int, tag: String = "t") throws -> [Digest] {
         var tars: [[UInt8]] = []
-        for i in 0..<layers {
-            let data = TestData.pseudoRandom(count: size, seed: seed &* 1000 &+ UInt64(i))
+        for seed in layerSeeds {
+            let data = TestData.pseudoRandom(count: size, seed: seed)
             tars.append(try TarFixtures.tarBytes([
-                TarFixtures.Member(TarEntry(path: "file-\(seed)-\(i)", kind: .regular, mode: 0o644, mtime: 1_700_000_000, size: Int64(size)), data: data),
+                TarFixtures.Member(TarEntry(path: "file-\(seed)", kind: .regular, mode: 0o644, mtime: 1_700_000_000, size: Int64(size)), data: data),
             ]))
         }
         try ImageLayoutBuilder.write(layers: tars, to: dir, tag: tag)
