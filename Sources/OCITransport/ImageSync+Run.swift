@@ -58,7 +58,8 @@ extension ImageSync {
                 do {
                     let client = try RegistryClient(registry: ref.domain, options: source.registry)
                     defer { client.shutdown() }
-                    for tag in try client.tags(repository: ref.path).sorted() {
+                    // Referrers tag-schema indexes (`sha256-<hex>`) are not images: referrers follow their subjects.
+                    for tag in try client.tags(repository: ref.path).sorted() where !isReferrersTag(tag) {
                         let r = ref.withTag(tag)
                         units.append(Unit(label: "docker://\(r)", kind: .registry(r), destination: dest.map { tagless ? tagged($0, like: r) : $0 }))
                     }
@@ -125,6 +126,12 @@ extension ImageSync {
             }
         }
         return out
+    }
+
+    /// `sha256-<64 hex>`: a tag of the referrers tag schema.
+    static func isReferrersTag(_ tag: String) -> Bool {
+        guard tag.hasPrefix("sha256-"), tag.count == 71 else { return false }
+        return tag.dropFirst(7).allSatisfy { $0.isHexDigit && !$0.isUppercase }
     }
 
     /// Is `s` a `docker://` repository without a tag or digest?
