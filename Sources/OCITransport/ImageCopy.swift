@@ -110,7 +110,8 @@ public enum ImageCopy {
             skipping.formUnion(try registry.prepare(entries))
         }
         entries = try materialize(entries, into: staging, existing: destination.existing, fetched: &fetched,
-                                  skipping: skipping, jobs: options.jobs, ledger: options.ledger, progress: progress)
+                                  skipping: skipping, jobs: options.jobs, ledger: options.ledger, progress: progress,
+                                  announce: destination.staging != nil)
         // 4. Layers in another compression are re-encoded.
         var recoder: LayerRecoder?
         defer { recoder?.discard() }
@@ -166,10 +167,14 @@ public enum ImageCopy {
     /// can only stream (a registry) are copied into `staging`, `jobs` at a
     /// time, each digest, size and diff_id checked; blobs the destination
     /// already holds are read from there instead.
-    /// - Parameter skipping: layers a source already re-encoded (the new blob is used).
+    /// - Parameters:
+    ///   - skipping: layers a source already re-encoded (the new blob is used),
+    ///     or that the destination has (a registry).
+    ///   - ledger: shared by the copies of one run: each blob fetched once.
+    ///   - announce: emit a `blob` event per fetched layer (it lands in the destination's own staging).
     static func materialize(_ entries: [ImageEntry], into staging: BlobStore, existing: (any BlobSource)? = nil,
                             fetched: inout [StagedBlob], skipping: Set<Digest> = [], jobs: Int = 4,
-                            ledger: TransferLedger? = nil, progress: ProgressScope?) throws -> [ImageEntry] {
+                            ledger: TransferLedger? = nil, progress: ProgressScope?, announce: Bool = false) throws -> [ImageEntry] {
         var wanted: [(Descriptor, Digest?, any BlobSource, String)] = []
         var files: [Digest: String] = [:]
         var seen = Set<Digest>()
@@ -195,8 +200,11 @@ public enum ImageCopy {
                         defer { task?.finish() }
                         return try staging.stage(layer: layer, diffID: diffID, from: blobs, what: what, progress: task?.bytes)
                     }
-                    guard let ledger else { return .staged(try fetch()) }
-                    return try ledger.fetch(layer.digest, fetch)
+                    let result: TransferLedger.Fetched
+                    if let ledger { result = try ledger.fetch(layer.digest, fetch) } else { result = .staged(try fetch()) }
+                    // Fetched into the destination's own staging (the store): written once it commits.
+                    if announce { progress?.blob(layer.digest, size: layer.size, mediaType: layer.mediaType) }
+                    return result
                 }
             }
             var failure: Error?

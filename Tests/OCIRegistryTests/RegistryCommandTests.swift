@@ -42,6 +42,7 @@ struct RegistryCommandTests {
         let other = tmp.file("other")
         let pulled = try CLI.ok(["pull", "--root", other, "--progress", "json", ref], in: tmp)
         #expect(CLI.tasks(pulled, phase: "fetch") == Set(local.layers.map(\.digest.description)))
+        #expect(Set(CLI.blobEvents(pulled)) == Set(local.layers.map(\.digest.description)))
         let back = try ImageOps.resolve(ref, in: ImageStore(root: other))
         #expect(back.digest == local.digest && back.id == local.id && back.layers.map(\.digest) == local.layers.map(\.digest))
         // Pulling again fetches nothing.
