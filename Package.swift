@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "OCICommandsTests", dependencies: ["OCITestSupport"]),
         .testTarget(name: "OCIToolTests", dependencies: ["OCITool", "OCITestSupport"]),
         .testTarget(name: "OCIFormatTests", dependencies: ["OCIFormat"]),
-        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCIModel", "OCITestSupport", "OCIRegistryTestSupport"]),
+        .testTarget(name: "OCIRegistryTests", dependencies: ["OCIRegistry", "OCIModel", "OCIImage", "OCIStore", "OCITestSupport", "OCIRegistryTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,13 +2,15 @@
 """Times ocitool against its peers on the benchmark image (see bench/run.sh).
 
 Each case runs RUNS times under /usr/bin/time -v; the best wall time is
-reported with its CPU% and the largest peak RSS seen. MB/s is always the
+reported with its user+sys CPU and the largest peak RSS seen. Registry cases
+(push, no-op push, pull) run against a private docker-registry on 127.0.0.1
+started and stopped here (--only registry selects them alone). MB/s is always the
 image's uncompressed layer bytes (U) divided by wall time, so rows compare
 as "time to process this image", as in ../shared/bench/RESULTS-baseline.md.
 Every output directory is fresh for every run (a new directory tree on the
 same file system), and removed afterwards.
 """
-import argparse, os, re, shutil, subprocess, sys, tempfile, time
+import argparse, os, re, shutil, socket, subprocess, sys, tempfile, time
 
 U = 1_306_298_880  # uncompressed layer bytes of the benchmark image
 
@@ -51,19 +53,123 @@ def best(name, what, make_cmd, runs, work):
             results.append(r)
         finally:
             shutil.rmtree(d, ignore_errors=True)
+    row = summary(name, what, results)
+    row["out"] = min(results, key=lambda r: r["wall"])["out"]
+    return row
+
+
+class Registry:
+    """Debian's docker-registry (distribution 2.8.2) on 127.0.0.1 and a free
+    port, with a private config and storage in a temp dir; stopped (by PID)
+    and removed by stop()."""
+
+    def __init__(self, work):
+        self.dir = tempfile.mkdtemp(prefix="bench-registry-", dir=work)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.host = f"127.0.0.1:{self.port}"
+        config = os.path.join(self.dir, "config.yml")
+        with open(config, "w") as f:
+            f.write(f"""version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: {self.dir}/data
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: {self.host}
+  secret: bench-{os.getpid()}-{self.port}
+""")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_") and not k.startswith("OTEL_")}
+        self.log = open(os.path.join(self.dir, "registry.log"), "w")
+        self.proc = subprocess.Popen(["docker-registry", "serve", config], stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, env=env)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise SystemExit("docker-registry did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def registry_cases(ob, oci_layout, store_gz, runs, work):
+    """push, pull and a no-op push: ocitool vs skopeo, same registry build,
+    same run. Each push gets a fresh registry (new port, empty storage), so
+    neither tool finds blobs there, nor in skopeo's blob-info cache."""
+    rows = []
+    q = ["--tls-verify=false"]
+
+    def push_case(name, what, cmd):
+        results = []
+        for _ in range(runs):
+            reg = Registry(work)
+            try:
+                results.append(timed(cmd(reg.host)))
+            finally:
+                reg.stop()
+        rows.append(summary(name, what, results))
+
+    sys.stderr.write(f"running registry push cases x{runs}\n")
+    push_case("ocitool.push", "ocitool push (gzip store image) -> empty docker-registry",
+              lambda h: [ob, "push", "-q", "--root", store_gz, "big:latest", f"{h}/bench/big:1"])
+    push_case("skopeo.push", "skopeo copy oci:(gzip layout) docker:// (layers kept) -> empty docker-registry",
+              lambda h: ["skopeo", "--insecure-policy", "copy", "-q", "--dest-tls-verify=false",
+                         f"oci:{oci_layout}:big", f"docker://{h}/bench/big:1"])
+    reg = Registry(work)
+    try:
+        ref = f"{reg.host}/bench/big:1"
+        subprocess.run([ob, "push", "-q", "--root", store_gz, "big:latest", ref], check=True)
+        sys.stderr.write(f"running registry no-op push and pull cases x{runs}\n")
+        rows.append(best("ocitool.push.noop", "ocitool push, everything already in the registry",
+                         lambda d: [ob, "push", "-q", "--root", store_gz, "big:latest", ref], runs, work))
+        rows.append(best("skopeo.push.noop", "skopeo copy oci: docker://, everything already in the registry",
+                         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", "--dest-tls-verify=false",
+                                    f"oci:{oci_layout}:big", f"docker://{ref}"], runs, work))
+        rows.append(best("ocitool.pull", "ocitool pull -> fresh store (digest + size + diff_id verified)",
+                         lambda d: [ob, "pull", "-q", "--root", f"{d}/store", ref], runs, work))
+        rows.append(best("skopeo.pull", "skopeo copy docker:// oci: -> fresh layout (digest verified)",
+                         lambda d: ["skopeo", "--insecure-policy", "copy", "-q", "--src-tls-verify=false",
+                                    f"docker://{ref}", f"oci:{d}/layout:big"], runs, work))
+    finally:
+        reg.stop()
+    return rows
+
+
+def summary(name, what, results):
     b = min(results, key=lambda r: r["wall"])
-    rss = max(r["rss"] for r in results)
     cpu = 100 * (b["user"] + b["sys"]) / max(b["wall"], 1e-6)
-    return {"case": name, "what": what, "wall": b["wall"], "mbs": U / b["wall"] / 1e6, "cpu": cpu, "rss": rss,
-            "out": b["out"]}
+    return {"case": name, "what": what, "wall": b["wall"], "mbs": U / b["wall"] / 1e6, "cpu": cpu,
+            "rss": max(r["rss"] for r in results), "out": None, "cpus": b["user"] + b["sys"]}
 
 
 def table(rows, pairs):
-    print("| case | what | best wall s | MB/s | CPU% | peak RSS MB | output MB |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| case | what | best wall s | MB/s | user+sys s | CPU% | peak RSS MB | output MB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         out = f"{r['out'] / 1e6:.1f}" if r.get("out") else ""
-        print(f"| {r['case']} | {r['what']} | {r['wall']:.2f} | {r['mbs']:.0f} | {r['cpu']:.0f} | {r['rss']:.0f} | {out} |")
+        print(f"| {r['case']} | {r['what']} | {r['wall']:.2f} | {r['mbs']:.0f} | {r['cpus']:.2f} | {r['cpu']:.0f} | {r['rss']:.0f} | {out} |")
     print()
     by = {r["case"]: r for r in rows}
     for ours, theirs in pairs:
@@ -71,7 +177,8 @@ def table(rows, pairs):
             size = ""
             if by[ours].get("out") and by[theirs].get("out"):
                 size = f", output {100 * (by[ours]['out'] / by[theirs]['out'] - 1):+.1f}% size"
-            print(f"- {ours} vs {theirs}: {by[theirs]['wall'] / by[ours]['wall']:.2f}x faster{size}")
+            cpu = f", {by[theirs]['cpus'] / max(by[ours]['cpus'], 1e-6):.2f}x less CPU"
+            print(f"- {ours} vs {theirs}: {by[theirs]['wall'] / by[ours]['wall']:.2f}x faster{cpu}{size}")
 
 
 def main():
@@ -161,8 +268,13 @@ def main():
             continue
         sys.stderr.write(f"running {name} x{a.runs}\n")
         rows.append(best(name, what, cmd, a.runs, a.work))
-    pairs = [(n, n.replace("ocitool.", "skopeo.", 1)) for n, _, _ in cases if n.startswith("ocitool.")]
-    pairs += [(n, n.replace("ocitool.", "umoci.", 1)) for n, _, _ in cases if n.startswith("ocitool.")]
+    # Registry cases (push, no-op push, pull): --only registry, or no --only.
+    registry_names = ["ocitool.push", "skopeo.push", "ocitool.push.noop", "skopeo.push.noop", "ocitool.pull", "skopeo.pull"]
+    if not only or any(p == "registry" or any(n.startswith(p) for n in registry_names) for p in only):
+        rows += registry_cases(ob, oci_layout, store_gz, a.runs, a.work)
+    names = [n for n, _, _ in cases] + registry_names
+    pairs = [(n, n.replace("ocitool.", "skopeo.", 1)) for n in names if n.startswith("ocitool.")]
+    pairs += [(n, n.replace("ocitool.", "umoci.", 1)) for n in names if n.startswith("ocitool.")]
     table(rows, pairs)
 
 

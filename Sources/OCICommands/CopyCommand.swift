@@ -12,7 +12,8 @@ struct CopyCommand: ParsableCommand {
         commandName: "copy",
         abstract: "Copy images from a source to a destination (skopeo copy): any transport to any transport.",
         discussion: """
-        SOURCE and DESTINATION are transports: docker-archive:PATH[:NAME:TAG|:@N], oci-archive:PATH[:REF], \
+        SOURCE and DESTINATION are transports: docker://HOST/REPO[:TAG|@DIGEST] (a registry), \
+        docker-archive:PATH[:NAME:TAG|:@N], oci-archive:PATH[:REF], \
         oci:DIR[:REF], store:NAME (or a bare image name: the store), - (stdin / stdout), or a bare path (an existing \
         archive or layout directory as a source; a file for an archive in --format as a destination). Blobs are \
         copied byte for byte unless --compress re-encodes layers; everything is verified before the destination is \
@@ -29,6 +30,8 @@ struct CopyCommand: ParsableCommand {
     @Option(name: .customLong("src-cert-dir"), help: "CA and client certificates for the source registry.") var srcCertDir: String?
     @Option(name: .customLong("dest-cert-dir"), help: "CA and client certificates for the destination registry.") var destCertDir: String?
     @Option(help: "Blobs transferred at once.") var jobs: Int = 4
+    @Flag(inversion: .prefixedNo, help: "From a registry to a registry: copy the referrers (signatures, SBOMs) of what is copied.")
+    var referrers = true
 
     @Option(help: "Archive format for a bare-path or - destination: docker (Docker 25+ hybrid) or oci.")
     var format: ArchiveWriter.Flavour = .docker
@@ -38,7 +41,7 @@ struct CopyCommand: ParsableCommand {
 
     @OptionGroup var platformOption: PlatformOption
 
-    @Flag(help: "Keep every platform of multi-platform images (default: this machine's).")
+    @Flag(name: [.customLong("all-platforms"), .customLong("all")], help: "Keep every platform of multi-platform images (default: this machine's).")
     var allPlatforms = false
 
     @Option(help: "Directory for the spool (default: $TMPDIR or /tmp).")
@@ -51,6 +54,7 @@ struct CopyCommand: ParsableCommand {
 
     func validate() throws {
         if platformOption.platform != nil && allPlatforms { throw ValidationError("give --platform or --all-platforms, not both") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
     }
 
     func run() throws {
@@ -75,12 +79,22 @@ struct CopyCommand: ParsableCommand {
             options.tmpdir = tmpdir
             options.progress = progress
             options.jobs = jobs
-            let destinationEnd = try dst.openDestination(destinationContext)
-            if case let .registry(to) = dst, case let .registry(from) = src, from.domain == to.domain {
-                (destinationEnd as? RegistryDestination)?.mountFrom = [from.path]
+            let sourceEnd = try src.openSource(sourceContext)
+            let destinationEnd: ImageDestination
+            do { destinationEnd = try dst.openDestination(destinationContext) } catch {
+                sourceEnd.close()
+                throw error
             }
-            (destinationEnd as? RegistryDestination)?.jobs = jobs
-            let report = try ImageCopy.copy(from: try src.openSource(sourceContext), to: destinationEnd, options: options)
+            if let registry = destinationEnd as? RegistryDestination {
+                registry.jobs = jobs
+                if let from = sourceEnd as? RegistrySource {
+                    if from.reference.domain == registry.reference.domain && from.reference.path != registry.reference.path {
+                        registry.mountFrom = [from.reference.path]
+                    }
+                    if referrers { registry.referrers = from }
+                }
+            }
+            let report = try ImageCopy.copy(from: sourceEnd, to: destinationEnd, options: options)
             progress.done(report.done(destination: dst.description))
         }
     }

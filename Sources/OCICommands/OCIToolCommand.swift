@@ -11,7 +11,7 @@ public struct OCIToolCommand: ParsableCommand {
             UnpackCommand.self, ExportCommand.self, SquashCommand.self, DiffCommand.self, AnalyzeCommand.self,
             SaveCommand.self, CommitCommand.self, ConvertCommand.self, CopyCommand.self,
             ManifestCommand.self, DigestCommand.self, ValidateCommand.self, LsCommand.self, CatCommand.self, FsckCommand.self,
-            LoginCommand.self, LogoutCommand.self, PullCommand.self, PushCommand.self,
+            LoginCommand.self, LogoutCommand.self, PullCommand.self, PushCommand.self, SyncCommand.self,
         ])
     public init() {}
 }

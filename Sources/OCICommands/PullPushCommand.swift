@@ -26,6 +26,11 @@ struct PullCommand: ParsableCommand {
     @OptionGroup var progressOptions: ProgressOptions
     @Argument(help: "Image reference: [HOST[:PORT]/]REPO[:TAG|@DIGEST] (docker:// optional).") var reference: String
 
+    func validate() throws {
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
+        if platformOption.platform != nil && hostPlatform { throw ValidationError("give --platform or --host-platform, not both") }
+    }
+
     func run() throws {
         let renderer = progressOptions.makeRenderer()
         defer { renderer.close() }
@@ -76,6 +81,10 @@ struct PushCommand: ParsableCommand {
     @Argument(help: "Image in the store (name[:tag], ID).") var image: String
     @Argument(help: "Destination [HOST[:PORT]/]REPO[:TAG] (default: IMAGE's name).") var destination: String?
 
+    func validate() throws {
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs must be 1-64") }
+    }
+
     func run() throws {
         let renderer = progressOptions.makeRenderer()
         defer { renderer.close() }
@@ -99,6 +108,8 @@ struct PushCommand: ParsableCommand {
             options.platforms = try platformOption.parsed().map { .one($0) } ?? .all
             let to = try RegistryDestination(target, options: context.registry)
             to.jobs = jobs
+            // Pulled from another repository of the same registry: mount from there (docker push does too).
+            if let entry = try? context.store.resolve(image) { to.mountFrom = RegistryDestination.mountCandidates(entry.names, for: target) }
             let report = try ImageCopy.copy(from: StoreSource(store: context.store, selection: .resolve([image])), to: to, options: options)
             progress.done(report.done(destination: to.description))
             renderer.close()

@@ -23,11 +23,18 @@ struct RegistryFlags: ParsableArguments {
     @Flag(name: .customLong("plain-http"), help: "Use plain HTTP (default only as a fallback for localhost and 127.0.0.1).")
     var plainHTTP = false
 
+    @Option(name: .customLong("retries"), help: "Retries of a request that failed on the way (connection, 429, 5xx), with backoff (0-20, default 4).")
+    var retries: Int?
+
     /// The client options these flags describe.
     func options() throws -> RegistryOptions {
         var o = RegistryOptions(authFile: authFile, caFile: caFile, certDir: certDir, tlsVerify: tlsVerify,
                                 plainHTTP: plainHTTP ? true : nil)
         if let creds { o.credentials = try Credentials(parsing: creds) }
+        if let retries {
+            guard (0...20).contains(retries) else { throw ValidationError("--retries must be 0-20") }
+            o.retries = retries
+        }
         o.userAgent = "ocitool"
         return o
     }

@@ -94,6 +94,45 @@ extension RegistryClient {
         String("\(digest.algorithm)-\(digest.encoded)".prefix(128))
     }
 
+    /// Lists `descriptor` (a manifest whose `subject` is `subject`) in the
+    /// referrers tag schema index of `repository`, for registries without
+    /// the referrers API (distribution-spec 1.1 "Pushing Manifests with
+    /// Subject", when the registry sent no `OCI-Subject`): the index tagged
+    /// `sha256-<hex>` is read (none: an empty OCI index), the descriptor
+    /// appended unless it is there, and the index pushed under that tag.
+    /// Its other fields and entries are kept as they are.
+    /// - Returns: false when the descriptor was listed already (nothing pushed).
+    /// - Throws: `RegistryError.status` (`DENIED`…), `.invalidResponse` for an index that is not one.
+    @discardableResult
+    public func addReferrerByTag(repository: String, subject: Digest, descriptor: Descriptor) throws -> Bool {
+        try Names.checkRepository(repository)
+        let tag = RegistryClient.referrersTag(for: subject)
+        let ctx = context(repository, "referrers tag \(tag)")
+        var object: [String: Any] = ["schemaVersion": 2, "mediaType": MediaType.ociIndex, "manifests": [Any]()]
+        do {
+            let current = try manifest(repository: repository, reference: tag, accept: [MediaType.ociIndex])
+            guard let o = try? JSONSerialization.jsonObject(with: Data(current.bytes)) as? [String: Any],
+                  let list = o["manifests"] as? [Any] else {
+                throw RegistryError.invalidResponse(ctx, "the tag does not name an image index")
+            }
+            if list.contains(where: { ($0 as? [String: Any])?["digest"] as? String == descriptor.digest.description }) { return false }
+            object = o
+        } catch let e as RegistryError where e.isNotFound {
+            // No referrers yet: start with an empty index.
+        }
+        var entry = descriptor
+        if entry.mediaType.isEmpty { entry.mediaType = MediaType.ociManifest }
+        let encoded: Any
+        do { encoded = try JSONSerialization.jsonObject(with: Data(try CanonicalJSON.encode(entry))) } catch {
+            throw RegistryError.invalidArgument("\(ctx): \(error)")
+        }
+        object["manifests"] = (object["manifests"] as? [Any] ?? []) + [encoded]
+        let bytes: [UInt8]
+        do { bytes = try CanonicalJSON.encode(object: object) } catch { throw RegistryError.invalidArgument("\(ctx): \(error)") }
+        try putManifest(repository: repository, reference: tag, mediaType: MediaType.ociIndex, bytes: bytes)
+        return true
+    }
+
     private func referrersByTag(repository: String, digest: Digest, artifactType: String?) throws -> [Descriptor] {
         let fetched: FetchedManifest
         do {

@@ -92,6 +92,24 @@ extension RegistryClient {
     ///   not matching), `.status` (`MANIFEST_INVALID`, `MANIFEST_BLOB_UNKNOWN`, `DENIED`…), `.digestMismatch`.
     @discardableResult
     public func putManifest(repository: String, reference: String, mediaType: String, bytes: [UInt8]) throws -> Digest {
+        try pushManifest(repository: repository, reference: reference, mediaType: mediaType, bytes: bytes).digest
+    }
+
+    /// What `pushManifest` learnt from the registry.
+    public struct ManifestPushResult: Sendable, Equatable {
+        /// The sha256 of the bytes sent (the registry's `Docker-Content-Digest` agreed).
+        public var digest: Digest
+        /// The registry's `OCI-Subject` header: the subject digest when the
+        /// registry indexed the manifest for the referrers API itself
+        /// (distribution-spec 1.1 "Pushing Manifests with Subject"); nil
+        /// when it did not say so, so the client must update the
+        /// `sha256-<hex>` tag index (see `addReferrerByTag`).
+        public var subject: Digest?
+    }
+
+    /// `putManifest`, also returning the registry's `OCI-Subject` answer.
+    /// - Throws: as `putManifest`.
+    public func pushManifest(repository: String, reference: String, mediaType: String, bytes: [UInt8]) throws -> ManifestPushResult {
         try Names.checkRepository(repository)
         try Names.checkReference(reference)
         let ctx = context(repository, "manifest \(reference)")
@@ -115,8 +133,9 @@ extension RegistryClient {
         defer { r.close() }
         guard r.status == 201 || r.status == 200 || r.status == 202 else { throw r.error(ctx) }
         try checkAnnouncedDigest(r, digest, ctx)
+        let subject = r.header("OCI-Subject").flatMap { try? Digest(parsing: $0.trimmingCharacters(in: .whitespaces)) }
         r.discard()
-        return digest
+        return ManifestPushResult(digest: digest, subject: subject)
     }
 
     /// `DELETE /v2/<repository>/manifests/<digest>` (the registry must allow deletes).

@@ -34,6 +34,9 @@ public enum ImageCopy {
         public var operation = "copy"
         /// Blobs fetched (or pushed) at once.
         public var jobs = 4
+        /// Shared by the copies of one run (`sync`): each remote blob is
+        /// fetched once, each blob pushed once per registry.
+        public var ledger: TransferLedger?
 
         public init() {}
     }
@@ -45,13 +48,18 @@ public enum ImageCopy {
         /// What the source held, after selection and changes (as written).
         public var entries: [ImageEntry]
         public var warnings: [String]
-        /// Bytes read from the source as stored.
+        /// Bytes read from the source as stored (fetched blobs included).
         public var bytesIn: Int64
         /// Bytes written (the archive, or new blobs in a store).
         public var bytesOut: Int64
         /// Layers re-encoded.
         public var recodedLayers: Int
         public var seconds: Double
+        /// Blobs fetched from a remote source (a registry), and their bytes.
+        public var fetchedBlobs = 0
+        public var fetchedBytes: Int64 = 0
+        /// Blobs the destination wrote (new blobs in a store, uploads to a registry).
+        public var blobsOut = 0
     }
 
     /// Copies what `source` holds to `destination`; closes both.
@@ -95,9 +103,15 @@ public enum ImageCopy {
         // 3. Blobs that are not on this machine (a registry) are fetched into staging.
         var fetched: [StagedBlob] = []
         defer { fetched.forEach { $0.discard() } }  // adopted ones are gone by then
-        let recodedAlready = options.recode == nil ? [] : Set(contents.recoded.keys)
+        var skipping = options.recode == nil ? [] : Set(contents.recoded.keys)
+        if let registry = destination as? RegistryDestination, options.recode == nil, options.mutate == nil {
+            // A registry destination that has a blob, or can mount it, needs no copy of it here.
+            if registry.ledger == nil { registry.ledger = options.ledger }
+            skipping.formUnion(try registry.prepare(entries))
+        }
         entries = try materialize(entries, into: staging, existing: destination.existing, fetched: &fetched,
-                                  skipping: recodedAlready, jobs: options.jobs, progress: progress)
+                                  skipping: skipping, jobs: options.jobs, ledger: options.ledger, progress: progress,
+                                  announce: destination.staging != nil)
         // 4. Layers in another compression are re-encoded.
         var recoder: LayerRecoder?
         defer { recoder?.discard() }
@@ -139,19 +153,28 @@ public enum ImageCopy {
             archive.hashedBlobs = hashed
         }
         let written = try destination.write(entries, progress: progress)
-        return Report(images: written.images, entries: entries, warnings: warnings, bytesIn: contents.bytesRead,
-                      bytesOut: written.bytes, recodedLayers: recoder?.recodedLayers.count ?? 0,
-                      seconds: Date().timeIntervalSince(started))
+        var report = Report(images: written.images, entries: entries, warnings: warnings, bytesIn: contents.bytesRead,
+                            bytesOut: written.bytes, recodedLayers: recoder?.recodedLayers.count ?? 0,
+                            seconds: Date().timeIntervalSince(started))
+        report.fetchedBlobs = fetched.count
+        report.fetchedBytes = fetched.reduce(0) { $0 + $1.size }
+        report.bytesIn += report.fetchedBytes
+        report.blobsOut = written.blobs
+        return report
     }
 
     /// The entries with every layer blob on this machine: blobs a source
     /// can only stream (a registry) are copied into `staging`, `jobs` at a
     /// time, each digest, size and diff_id checked; blobs the destination
     /// already holds are read from there instead.
-    /// - Parameter skipping: layers a source already re-encoded (the new blob is used).
+    /// - Parameters:
+    ///   - skipping: layers a source already re-encoded (the new blob is used),
+    ///     or that the destination has (a registry).
+    ///   - ledger: shared by the copies of one run: each blob fetched once.
+    ///   - announce: emit a `blob` event per fetched layer (it lands in the destination's own staging).
     static func materialize(_ entries: [ImageEntry], into staging: BlobStore, existing: (any BlobSource)? = nil,
                             fetched: inout [StagedBlob], skipping: Set<Digest> = [], jobs: Int = 4,
-                            progress: ProgressScope?) throws -> [ImageEntry] {
+                            ledger: TransferLedger? = nil, progress: ProgressScope?, announce: Bool = false) throws -> [ImageEntry] {
         var wanted: [(Descriptor, Digest?, any BlobSource, String)] = []
         var files: [Digest: String] = [:]
         var seen = Set<Digest>()
@@ -171,18 +194,29 @@ public enum ImageCopy {
             let pool = WorkerPool(threads: jobs, name: "fetch")
             defer { pool.close(cancelQueued: true) }
             let pending = wanted.map { layer, diffID, blobs, what in
-                pool.submit(priority: layer.size) { () -> StagedBlob in
-                    let task = progress?.task(id: layer.digest.description, label: layer.digest.shortID, phase: "fetch", total: layer.size)
-                    defer { task?.finish() }
-                    return try staging.stage(layer: layer, diffID: diffID, from: blobs, what: what, progress: task?.bytes)
+                pool.submit(priority: layer.size) { () -> TransferLedger.Fetched in
+                    let fetch = { () throws -> StagedBlob in
+                        let task = progress?.task(id: layer.digest.description, label: layer.digest.shortID, phase: "fetch", total: layer.size)
+                        defer { task?.finish() }
+                        return try staging.stage(layer: layer, diffID: diffID, from: blobs, what: what, progress: task?.bytes)
+                    }
+                    let result: TransferLedger.Fetched
+                    if let ledger { result = try ledger.fetch(layer.digest, fetch) } else { result = .staged(try fetch()) }
+                    // Fetched into the destination's own staging (the store): written once it commits.
+                    if announce { progress?.blob(layer.digest, size: layer.size, mediaType: layer.mediaType) }
+                    return result
                 }
             }
             var failure: Error?
-            for p in pending {
+            for (p, (layer, _, _, _)) in zip(pending, wanted) {
                 do {
-                    let s = try p.wait()
-                    fetched.append(s)
-                    files[s.digest] = s.path
+                    switch try p.wait() {
+                    case let .staged(s):
+                        fetched.append(s)
+                        files[s.digest] = s.path
+                    case let .kept(path):
+                        files[layer.digest] = path
+                    }
                 } catch {
                     if failure == nil { failure = error; pool.cancel() }
                 }

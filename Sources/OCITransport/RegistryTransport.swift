@@ -9,9 +9,9 @@ import OCIRegistry
 /// is fetched and checked against its digest; layer blobs are read by the
 /// copy engine only for the platforms it keeps, streamed into staging
 /// several at a time, each digest, size and diff_id verified.
-public final class RegistrySource: ImageSource {
+public final class RegistrySource: ImageSource, @unchecked Sendable {
     public let reference: ImageReference
-    private let client: RegistryClient
+    let client: RegistryClient
 
     public init(_ reference: ImageReference, options: RegistryOptions) throws {
         self.reference = reference
@@ -67,6 +67,7 @@ public final class RegistrySource: ImageSource {
 
     private func image(_ d: Descriptor, manifest: Document<Manifest>, names: [ImageReference], blobs: RegistryBlobSource) throws -> Image {
         let c = manifest.view.config
+        blobs.sizes.note([c] + manifest.view.layers)
         let bytes = try blobs.read(c, what: "\(description): config \(c.digest)")
         return try Image(descriptor: d, manifest: manifest, config: Document(config: bytes, what: "\(description): config \(c.digest)"),
                          names: names, blobs: blobs)
@@ -76,10 +77,13 @@ public final class RegistrySource: ImageSource {
 }
 
 /// Blobs of one registry repository, streamed on demand (never a file).
+/// Sizes come from the manifests read (no `HEAD` before each fetch); the
+/// fetch checks them, and the digest, as the bytes arrive.
 struct RegistryBlobSource: BlobSource {
     let client: RegistryClient
     let repository: String
     let name: String
+    let sizes = SizeTable()
 
     var sourceName: String { name }
     func path(of digest: Digest) -> String? { nil }
@@ -87,7 +91,7 @@ struct RegistryBlobSource: BlobSource {
 
     @discardableResult
     func copy(_ digest: Digest, into sink: ByteSink, progress: ByteProgress?) throws -> Int64 {
-        guard let size = try client.blobSize(repository: repository, digest: digest) else {
+        guard let size = try sizes[digest] ?? client.blobSize(repository: repository, digest: digest) else {
             throw ImageError.blobMissing(digest, source: name)
         }
         return try copy(Descriptor(mediaType: "", digest: digest, size: size), into: sink, progress: progress)
@@ -101,128 +105,14 @@ struct RegistryBlobSource: BlobSource {
     }
 }
 
-/// A registry repository as a copy destination (`docker://…`, `push`):
-/// blobs first (HEAD skips what is there, a mount from the source
-/// repository when it is the same registry, else an upload), several at a
-/// time; then each platform manifest by digest; the tag last, so a failed
-/// push leaves no tag pointing at a partial image.
-public final class RegistryDestination: ImageDestination {
-    public let reference: ImageReference
-    private let client: RegistryClient
-    /// Repositories of the same registry to mount blobs from.
-    public var mountFrom: [String] = []
-    /// Blobs in flight at once.
-    public var jobs: Int = 4
+/// Blob sizes the manifests of a source declare. Thread-safe.
+final class SizeTable: @unchecked Sendable {
+    private let lock = NSLock()
+    private var sizes: [Digest: Int64] = [:]
 
-    public init(_ reference: ImageReference, options: RegistryOptions) throws {
-        self.reference = reference
-        client = try RegistryClient(registry: reference.domain, options: options)
+    func note(_ descriptors: [Descriptor]) {
+        lock.withLock { for d in descriptors where d.size >= 0 { sizes[d.digest] = d.size } }
     }
 
-    public var description: String { "docker://" + reference.description }
-    public var staging: BlobStore? { nil }
-    public var existing: (any BlobSource)? { nil }
-    var repository: String { reference.path }
-
-    public func check(_ entries: [ImageEntry]) throws {
-        guard entries.count == 1 else {
-            throw ImageError.invalid(description, "\(entries.count) images cannot all be pushed to one reference; push them one by one or with sync")
-        }
-    }
-
-    public func write(_ entries: [ImageEntry], progress: ProgressScope?) throws -> WriteReport {
-        try check(entries)
-        guard let entry = entries.first else { return WriteReport(images: [], bytes: 0, blobs: 0) }
-        let spool = "\(ImageCopy.defaultTmpdir)/ocitool-push-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
-        let token = Cleanup.register(spool)
-        defer {
-            FS.removeTree(spool)
-            Cleanup.unregister(token)
-        }
-        try FS.makeDirectories(spool, mode: 0o700)
-        var counts = PushCounts()
-        let images = entry.images
-        // Blobs of every image, each once.
-        var layers: [(Descriptor, any BlobSource)] = []
-        var seen = Set<Digest>()
-        for image in images {
-            for l in image.layers where seen.insert(l.digest).inserted {
-                if MediaType.isNondistributable(l.mediaType) && !image.blobs.contains(l.digest) { continue }
-                layers.append((l, image.blobs))
-            }
-        }
-        try pushLayers(layers, progress: progress, counts: &counts)
-        for image in images where seen.insert(image.config.digest).inserted {
-            try pushBytes(image.config.bytes, image.manifest.view.config, spool: spool, counts: &counts)
-        }
-        var reports: [ImageReport] = []
-        switch entry {
-        case let .image(image):
-            let tag = reference.digest == nil ? (reference.tag ?? ImageReference.defaultTag) : image.digest.description
-            let digest = try client.putManifest(repository: repository, reference: tag, mediaType: image.mediaType, bytes: image.manifest.bytes)
-            try expect(digest, image.digest)
-            counts.bytes += image.manifest.size
-            reports.append(image.report(names: [reference.withTag(reference.tag ?? ImageReference.defaultTag)]))
-        case let .index(index):
-            let x = try index.normalised()
-            for child in x.children {
-                let digest = try client.putManifest(repository: repository, reference: child.digest.description,
-                                                    mediaType: child.mediaType, bytes: child.manifest.bytes)
-                try expect(digest, child.digest)
-                counts.bytes += child.manifest.size
-            }
-            let tag = reference.digest == nil ? (reference.tag ?? ImageReference.defaultTag) : x.digest.description
-            let digest = try client.putManifest(repository: repository, reference: tag, mediaType: x.descriptor.mediaType,
-                                                bytes: x.document.bytes)
-            try expect(digest, x.digest)
-            counts.bytes += x.document.size
-            reports += x.children.map { $0.report(names: [reference]) }
-        }
-        reports.forEach { progress?.image($0) }
-        return WriteReport(images: reports, bytes: counts.bytes, blobs: counts.uploaded)
-    }
-
-    struct PushCounts {
-        var bytes: Int64 = 0
-        var uploaded = 0
-    }
-
-    private func expect(_ got: Digest, _ want: Digest) throws {
-        guard got == want else {
-            throw ImageError.blobMismatch(want, what: description, message: "the registry stored the manifest as \(got)")
-        }
-    }
-
-    /// Pushes layer files `jobs` at a time.
-    private func pushLayers(_ layers: [(Descriptor, any BlobSource)], progress: ProgressScope?, counts: inout PushCounts) throws {
-        let pool = WorkerPool(threads: jobs, name: "push")
-        defer { pool.close(cancelQueued: true) }
-        let client = self.client, repository = self.repository, mounts = mountFrom
-        let pending = layers.map { layer, blobs in
-            pool.submit(priority: layer.size) { () -> BlobPushResult in
-                guard let file = blobs.path(of: layer.digest) else { throw ImageError.blobMissing(layer.digest, source: blobs.sourceName) }
-                let task = progress?.task(id: layer.digest.description, label: layer.digest.shortID, phase: "push", total: layer.size)
-                defer { task?.finish() }
-                return try client.pushBlob(repository: repository, descriptor: layer, file: file, mountFrom: mounts, progress: task?.bytes)
-            }
-        }
-        for (p, (layer, _)) in zip(pending, layers) {
-            if case .uploaded = try p.wait() {
-                counts.uploaded += 1
-                counts.bytes += layer.size
-            }
-            progress?.blob(layer.digest, size: layer.size, mediaType: layer.mediaType)
-        }
-    }
-
-    private func pushBytes(_ bytes: [UInt8], _ descriptor: Descriptor, spool: String, counts: inout PushCounts) throws {
-        let file = "\(spool)/\(descriptor.digest.encoded)"
-        try FS.writeAtomically(file, bytes: bytes)
-        if case .uploaded = try client.pushBlob(repository: repository, descriptor: descriptor, file: file, mountFrom: mountFrom) {
-            counts.uploaded += 1
-            counts.bytes += descriptor.size
-        }
-    }
-
-    public func close() { client.shutdown() }
+    subscript(_ digest: Digest) -> Int64? { lock.withLock { sizes[digest] } }
 }

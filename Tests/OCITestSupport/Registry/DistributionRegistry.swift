@@ -35,7 +35,7 @@ public final class DistributionRegistry: @unchecked Sendable {
 
     public let dir: TempDir
     public let port: Int
-    private let process: Process
+    private var process: Process
     private let pidFile: String
     private let lock = NSLock()
     private var stopped = false
@@ -66,26 +66,7 @@ public final class DistributionRegistry: @unchecked Sendable {
                 try FS.writeAtomically(dir.file("htpasswd"), bytes: Array((try htpasswdLine(user: user, password: password) + "\n").utf8))
             }
             let pidFile = dir.file("registry.pid")
-            FS.removeFile(pidFile)
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/sh")
-            // The watchdog: start the registry, then poll the test process
-            // and the registry; kill the registry when the test process is gone.
-            p.arguments = ["-c", """
-                "$1" serve "$2" >>"$3" 2>&1 &
-                child=$!
-                echo $child >"$4"
-                while kill -0 "$5" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done
-                kill $child 2>/dev/null
-                wait $child 2>/dev/null
-                exit 0
-                """, "sh", exe, config, dir.file("registry.log"), pidFile, String(getpid())]
-            // No REGISTRY_* variables from the environment may override the private config.
-            p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("REGISTRY_") && !$0.key.hasPrefix("OTEL_") }
-            p.standardInput = FileHandle.nullDevice
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            try p.run()
+            let p = try DistributionRegistry.launch(exe: exe, dir: dir, pidFile: pidFile)
             if DistributionRegistry.waitUntilListening(port: port, process: p, seconds: 20) {
                 self.port = port
                 self.process = p
@@ -97,6 +78,52 @@ public final class DistributionRegistry: @unchecked Sendable {
             if !lastError.contains("address already in use") { break }
         }
         throw TestSupportError("docker-registry did not start: \(lastError)")
+    }
+
+    /// Kills the registry at once (SIGKILL, as a crash would), keeping its
+    /// storage, so that `restart()` brings it back with what it had.
+    public func crash() {
+        if let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+           let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
+            _ = Glibc.kill(pid, SIGKILL)
+            for _ in 0..<100 where Glibc.kill(pid, 0) == 0 { usleep(20_000) }
+        }
+        process.waitUntilExit()
+    }
+
+    /// Starts the registry again on the same port and storage (after `crash()`).
+    public func restart() throws {
+        let p = try DistributionRegistry.launch(exe: try DistributionRegistry.binary(), dir: dir, pidFile: pidFile)
+        process = p
+        guard DistributionRegistry.waitUntilListening(port: port, process: p, seconds: 20) else {
+            throw TestSupportError("docker-registry did not restart: \(String(log.suffix(2000)))")
+        }
+    }
+
+    /// Starts `docker-registry serve DIR/config.yml` under the watchdog.
+    private static func launch(exe: String, dir: TempDir, pidFile: String) throws -> Process {
+        let config = dir.file("config.yml")
+        FS.removeFile(pidFile)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        // The watchdog: start the registry, then poll the test process
+        // and the registry; kill the registry when the test process is gone.
+        p.arguments = ["-c", """
+            "$1" serve "$2" >>"$3" 2>&1 &
+            child=$!
+            echo $child >"$4"
+            while kill -0 "$5" 2>/dev/null && kill -0 $child 2>/dev/null; do sleep 0.5; done
+            kill $child 2>/dev/null
+            wait $child 2>/dev/null
+            exit 0
+            """, "sh", exe, config, dir.file("registry.log"), pidFile, String(getpid())]
+        // No REGISTRY_* variables from the environment may override the private config.
+        p.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("REGISTRY_") && !$0.key.hasPrefix("OTEL_") }
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
     }
 
     deinit { stop() }
