@@ -5,9 +5,14 @@ import OCIArchive
 struct MembersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "members",
-        abstract: "List the members of an archive with type, size and SHA-256 (streamed; any compression).")
+        abstract: "List the members of an archive with type, size and SHA-256 (streamed; any compression).",
+        discussion: """
+        Examples:
+          ocitool members TestImages/podman-oci.tar
+          docker save app | ocitool members -
+        """)
 
-    @Argument(help: "Archive file, OCI layout directory, or - for stdin.") var path: String = "-"
+    @Argument(help: "Archive file, OCI layout directory, or - for stdin.", completion: .file()) var path: String = "-"
 
     func run() throws {
         let source = try ArchiveMembers.open(path)
