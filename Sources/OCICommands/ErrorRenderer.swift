@@ -53,6 +53,13 @@ public enum OCIToolMain {
         do {
             try command.run()
         } catch {
+            // ArgumentParser answers some requests (`--help` after a subcommand
+            // that reuses another) from `run()`: print them as it would.
+            if OCIToolCommand.exitCode(for: error) == .success {
+                let message = OCIToolCommand.fullMessage(for: error)
+                if !message.isEmpty { Console.out(message) }
+                exit(0)
+            }
             status = render(error)
         }
         // Test hook: every thread an operation started has ended by now.

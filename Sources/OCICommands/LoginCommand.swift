@@ -13,7 +13,7 @@ struct LoginCommand: ParsableCommand {
         abstract: "Log in to a registry: verify the credentials, then save them (~/.docker/config.json or $REGISTRY_AUTH_FILE).",
         discussion: """
         Examples:
-          printf '%s\n' "$PASSWORD" | ocitool login -u alice --password-stdin registry.example.com
+          echo "$TOKEN" | ocitool login -u alice --password-stdin quay.io
           ocitool login --ca-file ca.crt localhost:5000
         """)
 

@@ -25,7 +25,7 @@ struct CompletionTests {
         COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
         COMP_LINE="${COMP_WORDS[*]}"
         COMP_POINT=${#COMP_LINE}
-        _ocitool
+        _ocitool "${COMP_WORDS[0]}" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
         printf '%s\\n' "${COMPREPLY[@]}"
         """
         let bin = PathString(OCIToolBinary.path).deletingLastComponent

@@ -44,7 +44,7 @@ struct DockerCLITests {
         #expect(typo.stderr == "Error: unknown command \"imgaes\" for \"ocitool\"; did you mean \"images\"?\n")
         let sub = try OCIToolBinary.run(["image", "lss"])
         #expect(sub.status == 64)
-        #expect(sub.stderr == "Error: unknown command \"lss\" for \"ocitool image\"; did you mean \"ls\"?\n")
+        #expect(sub.stderr == "Error: unknown command \"lss\" for \"ocitool image\"; did you mean one of: ls, list?\n")
         let far = try OCIToolBinary.run(["frobnicate"])
         #expect(far.status == 64 && far.stderr.contains("run 'ocitool --help'"))
         let several = try OCIToolBinary.run(["pus"])  // push, pull

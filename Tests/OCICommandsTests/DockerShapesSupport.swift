@@ -85,7 +85,11 @@ func kB(_ bytes: Int64, precision: Int = 3) -> String {
     String(format: "%.\(precision)g", Double(bytes) / 1000) + "kB"
 }
 
-/// Lines of a result's stdout.
+/// Lines of a result's stdout (none for empty output).
 func lines(_ r: Shell.Result) -> [String] {
-    r.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).dropLast(r.stdoutText.hasSuffix("\n") ? 1 : 0).map { $0 }
+    let text = r.stdoutText
+    guard !text.isEmpty else { return [] }
+    var out = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    if text.hasSuffix("\n") { out.removeLast() }
+    return out
 }
