@@ -60,7 +60,7 @@ public final class ArchiveSource: ImageSource {
         let members: MemberSource
         switch input {
         case .stdin: members = try TarReader(fd: 0, name: "stdin", progress: counter)
-        case let .path(p): members = FS.isDirectory(p) ? try DirectoryMemberSource(directory: p) : try TarReader(path: p, progress: counter)
+        case let .path(p): members = try ArchiveMembers.open(p, progress: counter)
         }
         let scan = try ScannedArchive.scan(members, context: context)
         self.scan = scan

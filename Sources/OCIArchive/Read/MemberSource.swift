@@ -86,6 +86,10 @@ public enum ArchiveMembers {
     public static func open(_ path: String?, progress: ByteProgress? = nil) throws -> MemberSource {
         guard let path, path != "-" else { return try TarReader(fd: 0, name: "stdin", progress: progress) }
         if FS.isDirectory(path) { return try DirectoryMemberSource(directory: path) }
+        // libarchive calls an empty file an "Unrecognized archive format": say what it is.
+        if FS.exists(path), (try? FS.size(path)) == 0 {
+            throw CoreError.archive(context: path, message: "the file is empty (0 bytes), not an image archive")
+        }
         return try TarReader(path: path, progress: progress)
     }
 }
