@@ -18,8 +18,8 @@ enum ManPage {
         ("OCITOOL_ROOT", "The store directory when --root is not given (default: $XDG_DATA_HOME/ocitool, else ~/.local/share/ocitool)."),
         ("SOURCE_DATE_EPOCH", "Unix time used for the member mtimes of written archives and for the created time of images made by commit, config and squash, so the same inputs give the same bytes."),
         ("TMPDIR", "Where spools of archives read without loading and of re-encoded layers go (default /tmp); --tmpdir overrides it."),
-        ("NO_COLOR", "When set, no colours are used (analyze); progress bars use no colour in any case."),
-        ("REGISTRY_AUTH_FILE", "Registry credentials file read by pull, push, copy and login (default ~/.docker/config.json); --authfile overrides it."),
+        ("NO_COLOR", "Honoured trivially: ocitool writes no colour codes anywhere (progress bars use cursor movement only), so there is nothing to turn off."),
+        ("REGISTRY_AUTH_FILE", "Registry credentials file read by pull, push, copy and login (default: the containers auth.json, else ~/.docker/config.json); --authfile overrides it."),
         ("TERM", "With TERM=dumb (or stderr not a terminal) --progress auto prints no bars."),
     ]
 
@@ -84,9 +84,20 @@ enum ManPage {
         out += ".fi\n"
     }
 
-    /// roff text: backslashes doubled, leading `.` or `'` neutralised.
+    /// roff text: backslashes as `\e`, hyphens as `\-`, non-ASCII characters as `\[uXXXX]`.
     static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-")
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "\\": out += "\\e"
+            case "-": out += "\\-"
+            case _ where c.value > 0x7E:
+                let hex = String(c.value, radix: 16, uppercase: true)
+                out += "\\[u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "]"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
     }
 
     static func escapeLine(_ s: String) -> String {

@@ -12,8 +12,8 @@ public struct OCIToolCommand: ParsableCommand {
         is this machine's unless --platform names another.
 
         Environment: OCITOOL_ROOT (the store, default $XDG_DATA_HOME/ocitool or ~/.local/share/ocitool), \
-        SOURCE_DATE_EPOCH (timestamps of written archives and new images), TMPDIR (spools), NO_COLOR, \
-        REGISTRY_AUTH_FILE (registry credentials, default ~/.docker/config.json).
+        SOURCE_DATE_EPOCH (timestamps of written archives and new images), TMPDIR (spools), NO_COLOR (nothing to turn off: ocitool writes no colour), \
+        REGISTRY_AUTH_FILE (registry credentials; default the containers auth.json, else ~/.docker/config.json). See `ocitool help-man`.
 
         Examples:
           ocitool load -i app.tar

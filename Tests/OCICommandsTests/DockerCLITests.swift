@@ -90,6 +90,27 @@ struct DockerCLITests {
         #expect(after.allSatisfy { $0.trimmingCharacters(in: .whitespaces).hasPrefix("ocitool ") || $0.contains("| ocitool") || $0.contains("ocitool ") })
     }
 
+    @Test func manPageHasExamplesAndEnvironment() throws {
+        let r = try OCIToolBinary.run(["help-man"])
+        #expect(r.status == 0)
+        let page = r.stdoutText
+        #expect(page.hasPrefix(".TH OCITOOL 1 "))
+        for section in [".SH NAME", ".SH SYNOPSIS", ".SH COMMANDS", ".SH EXAMPLES", ".SH ENVIRONMENT", ".SH EXIT STATUS"] {
+            #expect(page.contains("\n\(section)\n"), "\(section)")
+        }
+        for variable in ["OCITOOL_ROOT", "SOURCE_DATE_EPOCH", "TMPDIR", "NO_COLOR", "REGISTRY_AUTH_FILE"] {
+            #expect(page.contains(".B \(variable)\n"), "\(variable)")
+        }
+        #expect(page.contains(".SS images\n") && page.contains(".SS image\n") && !page.contains(".SS help-man"))
+        // groff reads it without a warning.
+        if Shell.has("groff") {
+            let tmp = try TempDir(prefix: "ocitool-man")
+            try FS.writeAtomically(tmp.file("ocitool.1"), bytes: r.stdout)
+            let render = try Shell.run(["groff", "-man", "-Tutf8", "-ww", "-z", tmp.file("ocitool.1")])
+            #expect(render.status == 0 && render.stderr.isEmpty, "\(render.stderr)")
+        }
+    }
+
     @Test func idPrefixesAndAmbiguity() throws {
         let tmp = try TempDir(prefix: "ocitool-prefix")
         let root = tmp.file("root")
