@@ -200,6 +200,17 @@ struct DockerInspectHistoryGoldenTests {
         #expect(try FS.listDirectory(s.root + "/blobs/sha256").isEmpty)
     }
 
+    @Test func rmiPlatform() throws {
+        let s = try ShapesStore()
+        let other = try s.run(["rmi", "--platform", "linux/arm64", "app:1"])
+        #expect(other.status == 1)  // per-image failures exit 1, as docker rmi
+        #expect(other.stderr == "Error: app:1 is for platform linux/amd64, not linux/arm64\n")
+        #expect(lines(try s.run(["images", "-q", "app:1"])) == [short(s.app)])
+        #expect(try s.run(["rmi", "--platform", "linux/amd64", "app:1"]).stdoutText == "Untagged: app:1\n")
+        #expect(try s.run(["history", "--platform", "linux/arm64", "app:latest"]).status == 1)
+        #expect(try s.run(["inspect", "--platform", "linux/amd64", "-f", "{{.Architecture}}", "app:latest"]).stdoutText == "amd64\n")
+    }
+
     @Test func pruneFilters() throws {
         let s = try ShapesStore()
         // until: only images created before it; label: by config label.
