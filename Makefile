@@ -7,7 +7,7 @@ DEMO_IMAGE ?= TestImages/podman-docker.tar
 BUILD_PKGS = libarchive-dev zlib1g-dev libssl-dev libzstd-dev libisal-dev pkg-config
 TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr chromium docker-registry apache2-utils openssl
 
-.PHONY: deps build release test demo bench bench-registry clean fuzz
+.PHONY: deps build release test demo bench bench-registry man completions clean fuzz
 
 # Install only the Debian packages that are missing.
 deps:
@@ -56,6 +56,17 @@ bench: deps
 # Only the registry cases: push, no-op push and pull vs skopeo, against a private docker-registry.
 bench-registry: deps
 	bash bench/run.sh --only registry
+
+# The manual page (roff, from the verbs' own help): docs/ocitool.1; read it with `man -l docs/ocitool.1`.
+man: build
+	$(BIN) help-man > docs/ocitool.1
+
+# Shell completion scripts: docs/completions/{ocitool.bash,_ocitool,ocitool.fish}.
+completions: build
+	mkdir -p docs/completions
+	$(BIN) --generate-completion-script bash > docs/completions/ocitool.bash
+	$(BIN) --generate-completion-script zsh > docs/completions/_ocitool
+	$(BIN) --generate-completion-script fish > docs/completions/ocitool.fish
 
 clean:
 	rm -rf .build

@@ -13,6 +13,11 @@ struct AnalyzeCommand: ParsableCommand {
         SOURCE is a store reference, an archive file or OCI layout directory (ARCHIVE@N for one of several), or - for \
         stdin. Each layer is read once; memory grows with the number of paths, not with file sizes. Efficiency and the \
         --fail-on gates use dive's definitions. Exit 1 when a gate fails (one line per failed gate on stderr).
+
+        Examples:
+          ocitool analyze app:1
+          ocitool analyze --html report.html TestImages/umoci-whiteout-oci.tar
+          ocitool analyze --format json app:1 | jq .efficiency
         """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {

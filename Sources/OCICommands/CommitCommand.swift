@@ -28,6 +28,11 @@ struct CommitCommand: ParsableCommand {
         store as well. -o - writes the archive to stdout (the ID then goes to stderr). The layer is deterministic: members in byte order, \
         whiteouts first, numeric owners, PAX headers only where needed; SOURCE_DATE_EPOCH fixes `created`, \
         clamps member mtimes and sets the archive's, so the same inputs give the same bytes.
+
+        Examples:
+          ocitool commit --rootfs ./rootfs -m "add app" -c 'CMD ["/app"]' base:1 app:2
+          ocitool commit --upper /var/lib/ovl/upper base.tar -o out.tar
+          ocitool commit --layer extra.tar.gz base.tar -o - | ocitool load
         """)
 
     @OptionGroup var storeOptions: StoreOptions

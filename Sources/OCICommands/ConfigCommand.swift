@@ -56,6 +56,11 @@ struct ConfigCommand: ParsableCommand {
         layout directory, transport, or -). With -c/--env/--label/-m/-a, writes a new image into the store (named NAME, \
         else untagged) whose config is SOURCE's raw JSON with the changes, a history entry (empty_layer) and created/author; \
         its ID is printed.
+
+        Examples:
+          ocitool config app:1 | jq .config.Env
+          ocitool config -c 'CMD ["/bin/app","--serve"]' --env MODE=prod app:1 app:2
+          ocitool config --label org.opencontainers.image.version=1.2 -m "set version" app:1
         """)
 
     @OptionGroup var storeOptions: StoreOptions

@@ -9,6 +9,9 @@ enum Console {
 
     static func err(_ s: String) { write(Array((s + "\n").utf8), to: 2) }
 
+    /// A prompt on stderr, without a newline.
+    static func errNoNewline(_ s: String) { write(Array(s.utf8), to: 2) }
+
     /// Writes raw bytes to stdout (a document printed as stored).
     static func outRaw(_ bytes: [UInt8]) { write(bytes, to: 1) }
 
@@ -35,6 +38,18 @@ enum Console {
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
     static var stdoutIsTerminal: Bool { isatty(1) == 1 }
     static var stdinIsTerminal: Bool { isatty(0) == 1 }
+
+    /// Is stdout a pipe (this process feeds another one)?
+    static var stdoutIsPipe: Bool {
+        var st = stat()
+        return fstat(1, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
+    }
+
+    /// Can stderr's terminal move the cursor (`TERM` set and not `dumb`)?
+    static var cursorControl: Bool {
+        guard let term = ProcessInfo.processInfo.environment["TERM"], !term.isEmpty else { return false }
+        return term != "dumb"
+    }
 
     /// A table with columns padded like docker's (3 spaces between).
     static func table(_ header: [String], _ rows: [[String]]) -> String {

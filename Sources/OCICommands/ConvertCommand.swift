@@ -20,9 +20,14 @@ struct ConvertCommand: ParsableCommand {
         Layers that change compression are re-encoded while they are read and spooled once, under --tmpdir; \
         other blobs are spooled once as read. Nothing is written before every image has been checked, and -o \
         writes a temporary file renamed at the end. With --output-dir, each IN becomes DIR/<name>.tar, --jobs at a time.
+
+        Examples:
+          ocitool convert app.tar --format oci --compress zstd -o app-oci.tar
+          docker save app | ocitool convert --format oci | ssh host 'ocitool load'
+          ocitool convert --output-dir out/ --jobs 2 --format oci a.tar b.tar
         """)
 
-    @Argument(help: "Input archive file, OCI layout directory, or - for stdin (default). Several with --output-dir.")
+    @Argument(help: "Input archive file, OCI layout directory, or - for stdin (default). Several with --output-dir.", completion: .file())
     var inputs: [String] = []
 
     @Option(name: .shortAndLong, help: "Write the archive to this file instead of stdout.")

@@ -18,6 +18,11 @@ struct CopyCommand: ParsableCommand {
         archive or layout directory as a source; a file for an archive in --format as a destination). Blobs are \
         copied byte for byte unless --compress re-encodes layers; everything is verified before the destination is \
         written, and a failed copy leaves the destination as it was.
+
+        Examples:
+          ocitool copy docker-archive:app.tar oci:./layout:app
+          ocitool copy app:1 docker://localhost:5000/app:1
+          ocitool copy --all-platforms docker://registry.example.com/app:1 store:app:1
         """)
 
     @OptionGroup var storeOptions: StoreOptions

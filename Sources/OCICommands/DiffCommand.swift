@@ -9,7 +9,14 @@ struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "List what changes from A to B (two images, or an image and a directory): A added, C changed, D deleted.",
-        discussion: "Each side is an image reference, an archive file or OCI layout directory (ARCHIVE@N), or a plain directory tree.")
+        discussion: """
+        Each side is an image reference, an archive file or OCI layout directory (ARCHIVE@N), or a plain directory tree.
+
+        Examples:
+          ocitool diff app:1 app:2
+          ocitool diff app:1 ./rootfs
+          ocitool diff --format json base.tar@0 app:1
+        """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case text, json

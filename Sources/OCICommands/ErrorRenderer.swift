@@ -14,7 +14,8 @@ struct UsageError: Error, CustomStringConvertible {
 }
 
 /// The one place that turns errors into messages and exit statuses, for
-/// every verb: command-line mistakes found while parsing print the
+/// every verb (after `CommandLineNormalizer` rewrote docker-shaped command
+/// lines): command-line mistakes found while parsing print the
 /// argument parser's message and usage and exit 64; `UsageError` and
 /// `ValidationError` thrown while running exit 64 with one line; every other
 /// error prints `Error: <one line>` and exits 1; an interrupt exits 128 +
@@ -32,8 +33,14 @@ public enum OCIToolMain {
         Cleanup.installSignalHandlers()
         let threadsAtStart = ThreadCount.current()
         var command: ParsableCommand
+        let normalized: [String]
         do {
-            command = try OCIToolCommand.parseAsRoot(arguments)
+            normalized = try CommandLineNormalizer.normalize(arguments ?? Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            exit(render(error))
+        }
+        do {
+            command = try OCIToolCommand.parseAsRoot(normalized)
         } catch {
             let code = OCIToolCommand.exitCode(for: error).rawValue
             let message = OCIToolCommand.fullMessage(for: error)

@@ -12,7 +12,13 @@ struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write an image's merged file system as one tar stream (no whiteouts; hard links kept or re-materialised).",
-        discussion: "Streams: memory grows with the number of paths, not with file sizes. Writes to stdout unless -o is given.")
+        discussion: """
+        Streams: memory grows with the number of paths, not with file sizes. Writes to stdout unless -o is given.
+
+        Examples:
+          ocitool export app:1 | tar -t
+          ocitool export -o rootfs.tar app.tar
+        """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags

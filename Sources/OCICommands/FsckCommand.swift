@@ -10,6 +10,10 @@ struct FsckCommand: ParsableCommand {
         Prints each problem (a corrupt blob, an entry naming a missing or corrupt blob) and exits 1 if there is any. \
         With --repair (it waits for running operations), removes corrupt blobs, drops the entries that can no longer \
         be read, and removes stale staging files, in one transaction.
+
+        Examples:
+          ocitool fsck
+          ocitool --root /srv/images fsck --repair
         """)
 
     @OptionGroup var storeOptions: StoreOptions

@@ -8,8 +8,3 @@ struct StoreOptions: ParsableArguments {
 
     var store: ImageStore { ImageStore(root: StoreLocation.resolve(root)) }
 }
-
-/// `--format table|json`.
-enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case table, json
-}

@@ -14,14 +14,20 @@ struct LoadCommand: ParsableCommand {
         discussion: """
         A copy into the store: `ocitool load F` is `ocitool copy F store:` keeping the images' names. \
         A multi-platform image is stored as an index with every platform present; --platform keeps one.
+
+        Examples:
+          ocitool load -i app.tar
+          docker save busybox | ocitool load
+          ocitool load --platform linux/arm64 multi.tar.zst
         """)
 
     @OptionGroup var storeOptions: StoreOptions
 
-    @Option(name: [.short, .customLong("input")], help: "Read from this archive file or directory instead of stdin.")
+    @Option(name: [.short, .customLong("input")], help: "Read from this archive file or directory instead of stdin.", completion: .file())
     var input: String?
 
-    @Argument(help: "Archive file, OCI layout directory, or a transport (docker-archive:F, oci-archive:F, oci:DIR); default: stdin.")
+    @Argument(help: "Archive file, OCI layout directory, or a transport (docker-archive:F, oci-archive:F, oci:DIR); default: stdin.",
+              completion: .file())
     var path: String?
 
     @OptionGroup var platformOption: PlatformOption

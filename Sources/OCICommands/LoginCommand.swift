@@ -10,7 +10,12 @@ import Glibc
 struct LoginCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "login",
-        abstract: "Log in to a registry: verify the credentials, then save them (~/.docker/config.json or $REGISTRY_AUTH_FILE).")
+        abstract: "Log in to a registry: verify the credentials, then save them (~/.docker/config.json or $REGISTRY_AUTH_FILE).",
+        discussion: """
+        Examples:
+          echo "$TOKEN" | ocitool login -u alice --password-stdin quay.io
+          ocitool login --ca-file ca.crt localhost:5000
+        """)
 
     @Option(name: .shortAndLong, help: "User name (asked on the terminal when omitted).")
     var username: String?
@@ -74,7 +79,12 @@ struct LoginCommand: ParsableCommand {
 struct LogoutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logout",
-        abstract: "Remove the saved credentials for a registry.")
+        abstract: "Remove the saved credentials for a registry.",
+        discussion: """
+        Examples:
+          ocitool logout registry.example.com
+          ocitool logout --authfile ./auth.json localhost:5000
+        """)
 
     @Option(name: .customLong("authfile"), help: "Auth file to change (default: $REGISTRY_AUTH_FILE, else ~/.docker/config.json).")
     var authFile: String?

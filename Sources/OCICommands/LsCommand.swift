@@ -9,7 +9,13 @@ struct LsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
         abstract: "List a directory of an image's merged file system (the union of its layers), without unpacking it.",
-        discussion: "IMAGE[:PATH] or IMAGE PATH; PATH defaults to /. With -l: mode, owner, size, time and the layer that wrote each path.")
+        discussion: """
+        IMAGE[:PATH] or IMAGE PATH; PATH defaults to /. With -l: mode, owner, size, time and the layer that wrote each path.
+
+        Examples:
+          ocitool ls app:1 /etc
+          ocitool ls -l app.tar:/usr/bin
+        """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags
@@ -81,7 +87,13 @@ struct CatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cat",
         abstract: "Write a file of an image's merged file system to stdout, without unpacking the image.",
-        discussion: "Symlinks are followed inside the image. IMAGE is any source: store reference, archive, layout directory, transport, or -.")
+        discussion: """
+        Symlinks are followed inside the image. IMAGE is any source: store reference, archive, layout directory, transport, or -.
+
+        Examples:
+          ocitool cat app:1 /etc/os-release
+          ocitool cat app.tar /etc/passwd | grep root
+        """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags

@@ -9,7 +9,13 @@ struct ManifestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "manifest",
         abstract: "Print an image's manifest (or a multi-platform image's index) exactly as stored, like crane manifest.",
-        discussion: "SOURCE is a store reference, an archive, a layout directory, a transport, or - (stdin). With --platform, the platform's manifest of an index.")
+        discussion: """
+        SOURCE is a store reference, an archive, a layout directory, a transport, or - (stdin). With --platform, the platform's manifest of an index.
+
+        Examples:
+          ocitool manifest app:1 | jq .layers
+          ocitool manifest --platform linux/arm64 multi.tar
+        """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags
@@ -37,7 +43,13 @@ struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "digest",
         abstract: "Print the digest of an image's manifest (or index), like crane digest.",
-        discussion: "The digest a registry would give the image (the repo digest), for any source. --platform picks a platform's manifest.")
+        discussion: """
+        The digest a registry would give the image (the repo digest), for any source. --platform picks a platform's manifest.
+
+        Examples:
+          ocitool digest app:1
+          ocitool digest --platform linux/amd64 docker://registry.example.com/app:1
+        """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags

@@ -10,9 +10,13 @@ struct MembersCommand: ParsableCommand {
             One line per member, printed as it is read (fixed column widths, \
             nothing held in memory). Sparse members are listed as `sparse` with \
             their logical size and no digest: their holes are never read.
+
+            Examples:
+              ocitool members TestImages/podman-oci.tar
+              docker save app | ocitool members -
             """)
 
-    @Argument(help: "Archive file, OCI layout directory, or - for stdin.") var path: String = "-"
+    @Argument(help: "Archive file, OCI layout directory, or - for stdin.", completion: .file()) var path: String = "-"
 
     /// Column widths: the longest kind name, the longest Int64, `sha256:` + 64.
     static let widths = [15, 19, 71]

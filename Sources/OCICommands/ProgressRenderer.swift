@@ -34,10 +34,24 @@ struct ProgressOptions: ParsableArguments {
     var quiet = false
 
     /// The mode in effect (`auto` resolved; nil when quiet).
+    ///
+    /// `auto` draws bars only when stderr is a terminal that can move the
+    /// cursor (`TERM` set and not `dumb`) and stdout is not a pipe: in
+    /// `ocitool save app | ocitool load` on one terminal, the process
+    /// writing into the pipe draws none and the reading one owns the bars,
+    /// so the two never garble each other. `tty` on a terminal without
+    /// cursor control prints plain lines instead.
     var effectiveMode: ProgressMode? {
         if quiet { return nil }
-        if progress == .auto { return Console.stderrIsTerminal ? .tty : .auto }
-        return progress
+        switch progress {
+        case .auto:
+            guard Console.stderrIsTerminal, !Console.stdoutIsPipe else { return .auto }
+            return Console.cursorControl ? .tty : .plain
+        case .tty:
+            return Console.cursorControl ? .tty : .plain
+        default:
+            return progress
+        }
     }
 
     /// The renderer for these options, shared by every job of the command.
@@ -100,8 +114,42 @@ final class ProgressRenderer: ProgressReporter, @unchecked Sendable {
     private var lastDraw = Date.distantPast
     // plain state
     private var lastPlain: [String: Date] = [:]
+    private var plainTasks: [String: (job: String, task: TaskReport, since: Date)] = [:]
+    private var heartbeat: Thread?
+    private var closed = false
 
-    init(style: Style) { self.style = style }
+    /// Plain lines for a running task are at least this frequent, even
+    /// while its bytes do not move (a stalled download).
+    static let plainInterval: TimeInterval = 5
+
+    init(style: Style) {
+        self.style = style
+        if style == .plain {
+            let thread = Thread { [weak self] in
+                while let renderer = self, renderer.beat() { Thread.sleep(forTimeInterval: 1) }
+            }
+            thread.name = "ocitool-progress"
+            heartbeat = thread
+            thread.start()
+        }
+    }
+
+    /// Prints a line for every task silent for `plainInterval`; false once closed.
+    private func beat() -> Bool {
+        lock.withLock {
+            guard !closed else { return false }
+            let now = Date()
+            for (key, entry) in plainTasks.sorted(by: { $0.key < $1.key })
+            where now.timeIntervalSince(lastPlain[key] ?? entry.since) >= Self.plainInterval {
+                lastPlain[key] = now
+                let t = entry.task
+                let elapsed = t.elapsed + now.timeIntervalSince(entry.since)
+                emit("\(prefix(entry.job))\(t.phase) \(t.label): \(HumanUnits.size(t.done))" + (t.total.map { " of \(HumanUnits.size($0))" } ?? "")
+                     + " (\(Self.seconds(elapsed)))")
+            }
+            return true
+        }
+    }
 
     func scope(job: String) -> ProgressScope { ProgressScope(reporter: self, job: job) }
 
@@ -120,6 +168,8 @@ final class ProgressRenderer: ProgressReporter, @unchecked Sendable {
     /// Removes the bars (call once the command is done).
     func close() {
         lock.withLock {
+            closed = true
+            plainTasks = [:]
             guard style == .tty else { return }
             clearRegion()
             active = [:]
@@ -150,15 +200,18 @@ final class ProgressRenderer: ProgressReporter, @unchecked Sendable {
             let key = e.job + "\u{0}" + t.id
             if t.finished {
                 lastPlain[key] = nil
+                plainTasks[key] = nil
                 guard t.phase != "write" else { return }  // `blob` lines cover writes
                 emit("\(p)\(t.phase) \(t.label): \(HumanUnits.size(t.done)) in \(Self.seconds(t.elapsed))\(Self.rate(t.done, t.elapsed))")
             } else if t.done > 0 {
                 let now = Date()
+                plainTasks[key] = (e.job, t, now)
                 guard now.timeIntervalSince(lastPlain[key] ?? Date(timeIntervalSince1970: 0)) >= 5 else { return }
                 lastPlain[key] = now
                 emit("\(p)\(t.phase) \(t.label): \(HumanUnits.size(t.done))" + (t.total.map { " of \(HumanUnits.size($0))" } ?? ""))
             } else {
                 lastPlain[key] = Date()
+                plainTasks[key] = (e.job, t, Date())
             }
         case let .blob(digest, size, _):
             emit("\(p)wrote \(digest) (\(HumanUnits.size(size)))")

@@ -16,6 +16,11 @@ struct PullCommand: ParsableCommand {
         Manifests and blobs are checked against their digests and sizes, layers against their diff_ids; blobs the \
         store has are not fetched; the store changes in one step at the end, so a failed pull leaves it as it was. \
         A multi-platform image is stored whole (every platform), unless --platform picks one.
+
+        Examples:
+          ocitool pull busybox
+          ocitool pull --platform linux/arm64 registry.example.com/team/app:1
+          ocitool pull --plain-http localhost:5000/app:1
         """)
 
     @OptionGroup var storeOptions: StoreOptions
@@ -71,6 +76,10 @@ struct PushCommand: ParsableCommand {
         the same registry has are mounted, others uploaded (monolithic, or chunked above 64 MiB), several at once; \
         platform manifests go before the index and the tag goes last, so a failed push leaves no tag on a partial \
         image. A multi-platform image is pushed whole.
+
+        Examples:
+          ocitool push app:1 localhost:5000/app:1
+          ocitool push --creds alice:secret app:1 registry.example.com/team/app:1
         """)
 
     @OptionGroup var storeOptions: StoreOptions

@@ -17,12 +17,17 @@ struct SaveCommand: ParsableCommand {
         (a device or FIFO is written into), so a failed save leaves no partial file. Blobs are copied byte for \
         byte; layers are re-encoded only with --compress, into a spool, never in memory. The same images give the \
         same bytes (member mtimes: SOURCE_DATE_EPOCH, else 0).
+
+        Examples:
+          ocitool save -o app.tar app:1
+          ocitool save --format oci --compress zstd -o app-oci.tar app:1 other:2
+          ocitool save app:1 | gzip > app.tar.gz
         """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags
 
-    @Option(name: .shortAndLong, help: "Write the archive to this file instead of stdout.")
+    @Option(name: .shortAndLong, help: "Write the archive to this file instead of stdout.", completion: .file())
     var output: String?
 
     @Option(help: "Archive format: docker (Docker 25+ hybrid: OCI layout + manifest.json) or oci (OCI layout only).")
@@ -33,7 +38,8 @@ struct SaveCommand: ParsableCommand {
     @Option(help: "Layer compression: keep, gzip, zstd or none. Only layers in another compression are re-encoded; diff_ids and the config stay, the manifest is rewritten.")
     var compress: CompressChoice = .keep
 
-    @Option(name: .customLong("from"), help: "Read the images from this archive file, OCI layout directory, transport, or - (stdin) instead of the store.")
+    @Option(name: .customLong("from"), help: "Read the images from this archive file, OCI layout directory, transport, or - (stdin) instead of the store.",
+            completion: .file())
     var from: String?
 
     @Option(help: "Directory for the spool of re-encoded layers and --from blobs (default: $TMPDIR or /tmp).")
@@ -41,7 +47,8 @@ struct SaveCommand: ParsableCommand {
 
     @OptionGroup var progressOptions: ProgressOptions
 
-    @Argument(help: "Images: name[:tag], name (all its tags), image ID, or name@digest. With --from, default: every image of the archive.")
+    @Argument(help: "Images: name[:tag], name (all its tags), image ID, or name@digest. With --from, default: every image of the archive.",
+              completion: .custom(CompletionSupport.imageNames))
     var refs: [String] = []
 
     func validate() throws {

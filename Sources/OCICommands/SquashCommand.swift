@@ -19,6 +19,10 @@ struct SquashCommand: ParsableCommand {
         Without -o the new image goes into the store (tagged NAME:TAG when given); with -o it is written as an \
         archive instead (the store is not touched) through a temporary file renamed at the end. The image ID is printed \
         (on stderr when the archive goes to stdout).
+
+        Examples:
+          ocitool squash app:1 app:flat
+          ocitool squash app.tar -o flat.tar --format oci
         """)
 
     enum LayerCompressionChoice: String, ExpressibleByArgument, CaseIterable {

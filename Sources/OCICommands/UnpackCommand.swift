@@ -63,14 +63,18 @@ struct UnpackCommand: ParsableCommand {
         IMAGE is a store reference or an archive file / OCI layout directory (ARCHIVE@N picks the N-th image of a \
         multi-image archive). Nothing an image contains can write outside DIR: paths that climb out with .. are \
         rejected, absolute paths and symlinks are resolved inside DIR, hard links must point inside it.
+
+        Examples:
+          ocitool unpack app:1 /tmp/rootfs
+          ocitool unpack --rootless app.tar ./rootfs
         """)
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags
     @OptionGroup var union: UnionOptions
 
-    @Argument(help: "Image reference, archive file, or OCI layout directory.") var image: String
-    @Argument(help: "Target directory (created if missing; must be empty unless --force).") var directory: String
+    @Argument(help: "Image reference, archive file, or OCI layout directory.", completion: .custom(CompletionSupport.imagesAndFiles)) var image: String
+    @Argument(help: "Target directory (created if missing; must be empty unless --force).", completion: .directory) var directory: String
 
     @Flag(help: "Like umoci --rootless: no device nodes and no chown, whoever runs it; what is skipped is counted in one warning.")
     var rootless = false

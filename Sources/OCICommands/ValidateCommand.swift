@@ -14,6 +14,10 @@ struct ValidateCommand: ParsableCommand {
         decompress to its config's diff_id. Prints one line per image (PASS or FAIL with each problem) and exits 1 if \
         any failed. An archive read from a file or stdin is verified as it is read: a broken one fails with the \
         member named.
+
+        Examples:
+          ocitool validate app.tar
+          ocitool validate docker://localhost:5000/app:1
         """)
 
     @OptionGroup var storeOptions: StoreOptions

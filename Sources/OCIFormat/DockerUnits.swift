@@ -87,7 +87,7 @@ public enum DockerUnits {
     /// The zone abbreviation Go prints: the tz database's name (`UTC`,
     /// `CET`, `EST`, `+04`), else Go's numeric form (`+03`, `+0530`).
     private static func zoneName(_ zone: TimeZone, at date: Date, offset: Int) -> String {
-        if let name = ZoneAbbreviation.name(of: zone, at: date) { return name }
+        if let name = ZoneAbbreviation.name(of: zone, at: date, identifier: environmentZone(for: zone)) { return name }
         if let name = zone.abbreviation(for: date), name.count > 1,
            !((name.hasPrefix("GMT") || name.hasPrefix("UTC")) && name.count > 3) {
             return name
@@ -96,6 +96,15 @@ public enum DockerUnits {
         let sign = offset < 0 ? "-" : "+"
         let minutes = abs(offset) % 3600 / 60
         return sign + pad(abs(offset) / 3600, 2) + (minutes == 0 ? "" : pad(minutes, 2))
+    }
+
+    /// The `TZ` variable's zone name when `zone` is the local zone it set
+    /// (Go names the local zone after `TZ`, Foundation may rename it: `UTC` → `GMT`).
+    private static func environmentZone(for zone: TimeZone) -> String? {
+        guard var tz = ProcessInfo.processInfo.environment["TZ"], !tz.isEmpty, zone == TimeZone.current else { return nil }
+        if tz.hasPrefix(":") { tz.removeFirst() }
+        guard let named = TimeZone(identifier: tz), named.secondsFromGMT() == zone.secondsFromGMT() else { return nil }
+        return tz
     }
 
     private static func pad(_ n: Int, _ width: Int) -> String {

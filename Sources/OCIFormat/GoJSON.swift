@@ -38,7 +38,7 @@ enum GoJSON {
             out += "]"
         case let .object(object):
             out += "{"
-            for (i, entry) in object.entries.enumerated() {
+            for (i, entry) in object.encodedEntries.enumerated() {
                 if i > 0 { out += "," }
                 appendString(entry.key, to: &out, escapeHTML: escapeHTML)
                 out += ":"

@@ -21,16 +21,28 @@ public struct TemplateObject: Sendable, Equatable {
     /// Keys in iteration order: declaration order for structs, sorted for maps.
     public private(set) var keys: [String]
     private var storage: [String: TemplateValue]
+    /// Struct fields that `json` leaves out when empty (Go's `json:",omitempty"`).
+    public let omitEmpty: Set<String>
+    /// Struct fields that `json` writes under another key (Go's `json:"name"` tag).
+    public let jsonNames: [String: String]
 
     /// A struct-like object.
     /// - Parameters:
     ///   - typeName: Go-style type name for messages.
     ///   - fields: names and values in declaration order; a repeated name keeps
     ///     its first position and takes the last value.
-    public init(structure typeName: String, fields: [(String, TemplateValue)]) {
+    ///   - omitEmpty: fields that `json` leaves out when their value is
+    ///     empty (false, 0, "", nil, an empty array or map), like Go's
+    ///     `json:",omitempty"` tag; templates still see them.
+    ///   - jsonNames: keys `json` writes for some fields (`["ID": "Id"]`),
+    ///     like Go's `json:"Id"` tag; templates use the field names.
+    public init(structure typeName: String, fields: [(String, TemplateValue)], omitEmpty: Set<String> = [],
+                jsonNames: [String: String] = [:]) {
         kind = .structure(typeName: typeName)
         keys = []
         storage = [:]
+        self.omitEmpty = omitEmpty
+        self.jsonNames = jsonNames
         for (name, value) in fields {
             if storage.updateValue(value, forKey: name) == nil { keys.append(name) }
         }
@@ -43,6 +55,8 @@ public struct TemplateObject: Sendable, Equatable {
     public init(map entries: [String: TemplateValue], elementZero: TemplateValue? = nil) {
         kind = .map(elementZero: elementZero)
         storage = entries
+        omitEmpty = []
+        jsonNames = [:]
         keys = entries.keys.sorted(by: goStringLess)
     }
 
@@ -74,6 +88,15 @@ public struct TemplateObject: Sendable, Equatable {
         } else {
             let index = keys.firstIndex { goStringLess(key, $0) } ?? keys.endIndex
             keys.insert(key, at: index)
+        }
+    }
+
+    /// Fields and entries as `json` writes them: without the empty `omitEmpty` fields.
+    var encodedEntries: [(key: String, value: TemplateValue)] {
+        guard !omitEmpty.isEmpty || !jsonNames.isEmpty else { return entries }
+        return entries.compactMap { entry in
+            if omitEmpty.contains(entry.key) && entry.value.isEmptyForJSON { return nil }
+            return (jsonNames[entry.key] ?? entry.key, entry.value)
         }
     }
 

@@ -31,8 +31,11 @@ public indirect enum TemplateValue: Sendable, Equatable {
     ///   - typeName: the Go-style type name used in error messages
     ///     (`can't evaluate field X in type typeName`).
     ///   - fields: field names and values; a later duplicate replaces an earlier one.
-    public static func structure(_ typeName: String, _ fields: [(String, TemplateValue)]) -> TemplateValue {
-        .object(TemplateObject(structure: typeName, fields: fields))
+    ///   - omitEmpty: fields `json` leaves out when empty (Go's `omitempty`).
+    ///   - jsonNames: keys `json` writes instead of some field names (Go's `json:"name"`).
+    public static func structure(_ typeName: String, _ fields: [(String, TemplateValue)], omitEmpty: Set<String> = [],
+                                 jsonNames: [String: String] = [:]) -> TemplateValue {
+        .object(TemplateObject(structure: typeName, fields: fields, omitEmpty: omitEmpty, jsonNames: jsonNames))
     }
 
     /// A map-like object (Go `map[string]interface {}`): iterated and printed in sorted key order.
@@ -75,6 +78,15 @@ public indirect enum TemplateValue: Sendable, Equatable {
         case .null: return false
         case let .array(a): return !a.isEmpty
         case let .object(o): return o.isStructure || o.count > 0
+        }
+    }
+
+    /// Go's `omitempty` rule: false, 0, "", nil and empty arrays and maps
+    /// are empty; structs never are.
+    var isEmptyForJSON: Bool {
+        switch self {
+        case let .object(o): return !o.isStructure && o.count == 0
+        default: return !isTruthy
         }
     }
 

@@ -9,8 +9,10 @@ enum ZoneAbbreviation {
 
     /// The abbreviation in effect in `zone` at `date`, or `nil` when the zone
     /// has no readable tz file.
-    static func name(of zone: TimeZone, at date: Date, directory: String = "/usr/share/zoneinfo") -> String? {
-        let id = zone.identifier
+    /// - Parameter identifier: the tz file to read instead of the zone's
+    ///   identifier (Foundation reports `TZ=UTC` as `GMT`; Go reads `UTC`).
+    static func name(of zone: TimeZone, at date: Date, directory: String = "/usr/share/zoneinfo", identifier: String? = nil) -> String? {
+        let id = identifier ?? zone.identifier
         guard !id.isEmpty, !id.contains(".."), !id.hasPrefix("/"),
               id.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "/_+-".unicodeScalars.contains($0)) }),
               let data = FileManager.default.contents(atPath: directory + "/" + id), data.count <= maxFileSize

@@ -16,18 +16,23 @@ public enum CanonicalJSON {
         Array(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed]))
     }
 
-    /// Decodes `bytes` as `T`, naming `what` in errors.
+    /// Decodes `bytes` as `T`, naming `what` in errors: a syntax error
+    /// says what and where (line, column, byte), a value error which field
+    /// (`manifests[0].size`) and what was expected.
     public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], what: String) throws -> T {
         do {
             return try JSONDecoder().decode(type, from: Data(bytes))
+        } catch where JSONDiagnostics.syntaxError(in: bytes) != nil {
+            throw ModelError.badJSON(what, JSONDiagnostics.syntaxError(in: bytes) ?? "")
         } catch let DecodingError.dataCorrupted(ctx) {
-            throw ModelError.badJSON(what, ctx.debugDescription)
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw ModelError.badJSON(what, "missing \"\(key.stringValue)\"")
-        } catch let DecodingError.typeMismatch(_, ctx) {
-            throw ModelError.badJSON(what, "wrong type at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
-        } catch let DecodingError.valueNotFound(_, ctx) {
-            throw ModelError.badJSON(what, "null at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+            throw ModelError.badJSON(what, "bad value at \(JSONDiagnostics.path(ctx.codingPath)): \(ctx.debugDescription)")
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            let parent = ctx.codingPath.isEmpty ? "" : " in \(JSONDiagnostics.path(ctx.codingPath))"
+            throw ModelError.badJSON(what, "missing \"\(key.stringValue)\"\(parent)")
+        } catch let DecodingError.typeMismatch(expected, ctx) {
+            throw ModelError.badJSON(what, "wrong type at \(JSONDiagnostics.path(ctx.codingPath)): expected \(JSONDiagnostics.typeName(expected))")
+        } catch let DecodingError.valueNotFound(expected, ctx) {
+            throw ModelError.badJSON(what, "null at \(JSONDiagnostics.path(ctx.codingPath)): expected \(JSONDiagnostics.typeName(expected))")
         } catch {
             throw ModelError.badJSON(what, "\(error)")
         }
@@ -38,7 +43,7 @@ public enum CanonicalJSON {
         do {
             return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         } catch {
-            throw ModelError.badJSON(what, "\(error.localizedDescription)")
+            throw ModelError.badJSON(what, JSONDiagnostics.syntaxError(in: bytes) ?? "not valid JSON")
         }
     }
 }

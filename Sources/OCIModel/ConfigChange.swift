@@ -80,13 +80,39 @@ public enum ConfigChange: Equatable, Sendable {
         }
     }
 
+    /// The exec (JSON) form, or the shell form. docker's parser silently
+    /// falls back to the shell form for any `[…` text that is not JSON, so a
+    /// typo such as `CMD ["/app` becomes `/bin/sh -c '["/app'`; ocitool
+    /// refuses text that starts like a JSON array (`[` then `"` or `]`) but
+    /// does not parse, and keeps docker's shell form for the rest (`[ -f x ] && run`).
     static func execOrShell(_ s: String, shell: [String]) throws -> [String] {
         if s.hasPrefix("[") {
-            // docker falls back to the shell form when the JSON does not parse.
             if let a = try? jsonArray(s) { return a }
+            let next = s.dropFirst().first { $0 != " " && $0 != "\t" }
+            if next == "\"" || next == "]" || next == nil {
+                do { _ = try jsonArray(s) } catch {
+                    throw ModelError.invalid(s, "starts as the JSON (exec) form but is not a JSON array of strings (\(Self.jsonProblem(s))); quote it as JSON, e.g. [\"/bin/app\", \"--flag\"], or write the shell form without the leading [")
+                }
+            }
         }
         guard !s.isEmpty else { return [] }
         return shell + [s]
+    }
+
+    /// What is wrong with `s` as a JSON array of strings, in a few words.
+    static func jsonProblem(_ s: String) -> String {
+        var inString = false, escaped = false, depth = 0
+        for c in s {
+            if inString {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                continue
+            }
+            if c == "\"" { inString = true } else if c == "[" { depth += 1 } else if c == "]" { depth -= 1 }
+        }
+        if inString { return "unterminated string" }
+        if depth > 0 { return "missing ]" }
+        if depth < 0 { return "unbalanced ]" }
+        return "not only strings, or text after ]"
     }
 
     static func jsonArray(_ s: String) throws -> [String] {

@@ -20,8 +20,29 @@ public struct Manifest: Codable, Sendable, Equatable {
     }
 
     /// Parses a manifest document.
+    /// - Throws: `ModelError.badJSON`; `ModelError.invalid` naming a Docker
+    ///   schema 1 manifest as such, wherever it is met (an OCI index entry,
+    ///   a store, a registry).
     public static func parse(_ bytes: [UInt8], what: String) throws -> Manifest {
-        try CanonicalJSON.decode(Manifest.self, from: bytes, what: what)
+        do {
+            return try CanonicalJSON.decode(Manifest.self, from: bytes, what: what)
+        } catch {
+            if isSchema1(bytes) { throw ModelError.invalid(what, schema1Message) }
+            throw error
+        }
+    }
+
+    /// The message for a Docker schema 1 manifest.
+    public static let schema1Message = "Docker schema 1 manifests are not supported; convert the image to schema 2 or OCI first (e.g. skopeo copy --format v2s2)"
+
+    /// Is `bytes` a Docker schema 1 manifest (`schemaVersion` 1, or a v1 media type)?
+    public static func isSchema1(_ bytes: [UInt8]) -> Bool {
+        struct Probe: Decodable {
+            var schemaVersion: Int?
+            var mediaType: String?
+        }
+        guard let p = try? CanonicalJSON.decode(Probe.self, from: bytes, what: "") else { return false }
+        return p.schemaVersion == 1 || (p.mediaType?.hasPrefix("application/vnd.docker.distribution.manifest.v1") ?? false)
     }
 }
 

@@ -117,6 +117,7 @@ public enum ImageCopy {
         defer { recoder?.discard() }
         if let plan = options.recode {
             let r = LayerRecoder(plan: plan, staging: staging, precomputed: contents.recoded)
+            r.progress = progress
             recoder = r
             entries = try entries.map { entry in
                 let recoded = try r.recode(entry)

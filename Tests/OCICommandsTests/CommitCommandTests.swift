@@ -39,10 +39,10 @@ struct CommitCommandTests {
         #expect(id.hasPrefix("sha256:"))
         #expect(r.stderr.isEmpty, "\(r.stderr)")
 
-        let h = try OCIToolBinary.run(["history", "--root", root, "--format", "json", "app:2"])
+        let h = try OCIToolBinary.run(["history", "--root", root, "--format", "json", "--no-trunc", "app:2"])
         #expect(h.status == 0, "\(h.stderr)")
         let rows = h.stdoutText.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        let base = try OCIToolBinary.run(["history", "--root", root, "--format", "json", Self.ref])
+        let base = try OCIToolBinary.run(["history", "--root", root, "--format", "json", "--no-trunc", Self.ref])
         let baseRows = base.stdoutText.split(separator: "\n").map(String.init)
         #expect(rows.count == baseRows.count + 1)
         #expect(rows.first?["Comment"] as? String == "add app")

@@ -91,8 +91,8 @@ struct StoreCommandsTests {
         // skopeo finds the tag in the store (ref.name = tag).
         #expect(try Shell.run(["skopeo", "inspect", "oci:\(root):docker.io/library/myapp:1.0"]).status == 0)
 
-        // An ID with several names needs -f, like docker.
-        let id = try ocitool(root, "images", "-q").stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        // An ID with several names needs -f, like docker (-q prints it once per name, as docker does).
+        let id = String(try ocitool(root, "images", "-q").stdoutText.split(separator: "\n").first ?? "")
         let refused = try ocitool(root, "rmi", id)
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("must be forced"))

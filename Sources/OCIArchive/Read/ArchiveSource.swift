@@ -64,8 +64,7 @@ public final class ArchiveSource: ImageSource {
         let limits = TarReader.Limits(sparse: .expand(maxLogicalSize: .max))
         switch input {
         case .stdin: members = try TarReader(fd: 0, name: "stdin", progress: counter, limits: limits)
-        case let .path(p):
-            members = FS.isDirectory(p) ? try DirectoryMemberSource(directory: p) : try TarReader(path: p, progress: counter, limits: limits)
+        case let .path(p): members = try ArchiveMembers.open(p, progress: counter, limits: limits)
         }
         let scan = try ScannedArchive.scan(members, context: context)
         self.scan = scan

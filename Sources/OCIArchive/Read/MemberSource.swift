@@ -83,9 +83,13 @@ extension DirectoryMemberSource: LocatableMemberSource {
 /// Opens an archive's members for reading in order.
 public enum ArchiveMembers {
     /// A directory (its files, sorted), a file (any compression), or `-`/nil for standard input.
-    public static func open(_ path: String?, progress: ByteProgress? = nil) throws -> MemberSource {
-        guard let path, path != "-" else { return try TarReader(fd: 0, name: "stdin", progress: progress) }
+    public static func open(_ path: String?, progress: ByteProgress? = nil, limits: TarReader.Limits = .defaults) throws -> MemberSource {
+        guard let path, path != "-" else { return try TarReader(fd: 0, name: "stdin", progress: progress, limits: limits) }
         if FS.isDirectory(path) { return try DirectoryMemberSource(directory: path) }
-        return try TarReader(path: path, progress: progress)
+        // libarchive calls an empty file an "Unrecognized archive format": say what it is.
+        if FS.exists(path), (try? FS.size(path)) == 0 {
+            throw CoreError.archive(context: path, message: "the file is empty (0 bytes), not an image archive")
+        }
+        return try TarReader(path: path, progress: progress, limits: limits)
     }
 }

@@ -26,6 +26,9 @@ public final class LayerRecoder {
     public var staged: [StagedBlob] { done.values.map(\.staged) }
     /// Layers re-encoded (new blob digests).
     public private(set) var recodedLayers = Set<Digest>()
+    /// Where a `recode` task per re-encoded layer is reported (bytes of the
+    /// original blob read), if anywhere.
+    public var progress: ProgressScope?
 
     /// - Parameters:
     ///   - staging: whose ingest area receives the new blobs.
@@ -89,7 +92,7 @@ public final class LayerRecoder {
                     layers.append(out)
                     continue
                 }
-                result = try recode(path: path, size: layer.size, from: from, context: context)
+                result = try recode(path: path, layer: layer, from: from, context: context)
                 guard result.original == layer.digest, result.originalSize == layer.size else {
                     result.staged.discard()
                     throw ImageError.blobMismatch(layer.digest, what: context,
@@ -138,12 +141,15 @@ public final class LayerRecoder {
         }
     }
 
-    private func recode(path: String, size: Int64, from: LayerCompression, context: String) throws -> RecodedLayer {
-        let large = size >= 4 << 20
+    private func recode(path: String, layer: Descriptor, from: LayerCompression, context: String) throws -> RecodedLayer {
+        let large = layer.size >= 4 << 20
         let writer = try staging.beginStaging(parallel: large)
+        let task = progress?.task(id: "recode:" + layer.digest.description, label: layer.digest.shortID, phase: "recode", total: layer.size)
+        defer { task?.finish() }
         do {
             let pipeline = try RecodePipeline(from: from, plan: plan, writer: writer, large: large, context: context)
-            let copied = try FileSource(path: path).copy(to: pipeline.input)
+            let input: ByteSink = task.map { CountingSink(forwardingTo: pipeline.input, progress: $0.bytes) } ?? pipeline.input
+            let copied = try FileSource(path: path).copy(to: input)
             return try pipeline.finish(size: copied)
         } catch {
             writer.abandon()
