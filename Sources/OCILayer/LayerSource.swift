@@ -38,6 +38,6 @@ public struct LayerSource: Sendable, Equatable {
     func open(limits: UnionLimits = .defaults) throws -> TarReader {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LayerError.io(layer: name, entry: "-", operation: "open \(path)", errno: errno) }
-        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true, limits: .layer(maxBytes: limits.maxBytes))
+        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true, limits: .layer(maxBytes: limits.maxBytes, flag: "--max-bytes"))
     }
 }
