@@ -8,8 +8,11 @@ extension ImageStore {
     /// Each manifest and config is read and its digest checked.
     /// - Throws: `StoreError.unusable` for an unreadable index, blob errors
     ///   naming the entry for a damaged store.
-    public func entries() throws -> [ImageEntry] {
-        let index = try readIndex()
+    public func entries() throws -> [ImageEntry] { try entries(from: readIndex()) }
+
+    /// The entries of `index` (one being edited in a `transaction`, or the
+    /// store's own), as `entries()` lists them.
+    func entries(from index: IndexManifest) throws -> [ImageEntry] {
         var order: [Digest] = []
         var groups: [Digest: (target: (digest: Digest, mediaType: String), platform: Platform?, names: [ImageReference])] = [:]
         for d in index.manifests where !d.isAlias {

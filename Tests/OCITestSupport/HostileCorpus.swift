@@ -110,9 +110,9 @@ public enum HostileCorpus {
                  outcome: .fails("number of hard links"), limits: (nil, nil, 10)),
             // Device numbers.
             Case(name: "devmajor-99999999999", layers: [[PyTar.Member("dev", .chr, devmajor: 1, devminor: 3, pax: ["SCHILY.devmajor": "99999999999"])]],
-                 outcome: .fails("device number")),
+                 outcome: .fails("does not fit 32 bits")),
             Case(name: "devminor-2^40-base-256", layers: [[PyTar.Member("dev", .blk, devmajor: 8, devminor: 1 << 40)]], format: .gnu,
-                 outcome: .fails("device number")),
+                 outcome: .fails("does not fit 32 bits")),
             Case(name: "devmajor-4096", layers: [[PyTar.Member("dev", .chr, devmajor: 4096, devminor: 1)]],
                  outcome: geteuid() == 0 ? .unpackFails("cannot be made on Linux") : .succeeds),
             Case(name: "device-numbers-2^32-1", layers: [[PyTar.Member("dev", .chr, devmajor: 1, devminor: 1,
@@ -122,7 +122,7 @@ public enum HostileCorpus {
             Case(name: "negative-uid", layers: [[PyTar.Member("f", .file, data: "x", pax: ["uid": "-1", "gid": "-7"])]],
                  outcome: .fails("out of range")),
             Case(name: "uid-2^32", layers: [[PyTar.Member("f", .file, data: "x", pax: ["uid": "4294967296", "gid": "1099511627776"])]],
-                 outcome: geteuid() == 0 ? .unpackFails("out of range") : .succeeds),
+                 outcome: .fails("out of range")),
             Case(name: "uid-2^63", layers: [[PyTar.Member("f", .file, data: "x", pax: ["uid": "9223372036854775807", "gid": "99999999999999999999999"])]],
                  outcome: .clean),
             Case(name: "mtime-extremes", layers: [[
@@ -137,7 +137,7 @@ public enum HostileCorpus {
             Case(name: "gnu-base-256-numbers", layers: [[
                 PyTar.Member("f", .file, data: "x", uid: 1 << 40, gid: 1 << 33, mtime: -(1 << 50)),
                 PyTar.Member("g", .dir, mtime: 1 << 60),
-            ]], format: .gnu, outcome: geteuid() == 0 ? .unpackFails("out of range") : .succeeds),
+            ]], format: .gnu, outcome: .fails("out of range")),
             // Sparse files.
             Case(name: "sparse-6GiB-under-1G", layers: [[sparse("s", size: "6442450944", map: "0,1024", data: 1024)]],
                  outcome: .fails("--max-bytes"), flags: ["--max-bytes", "1G"]),
@@ -156,12 +156,12 @@ public enum HostileCorpus {
             Case(name: "too-many-names-in-a-directory", layers: [(0..<150).map { PyTar.Member.file("w/f\($0)") }],
                  outcome: .fails("number of names"), limits: (nil, 100, nil)),
             Case(name: "xattr-flood", layers: [[PyTar.Member("f", .file, data: "x", pax: xattrs((0..<1500).map { ("user.a\($0)", "v") }))]],
-                 outcome: .fails("number of extended attributes")),
+                 outcome: .fails("extended attributes, over the limit")),
             Case(name: "xattr-value-70000", layers: [[PyTar.Member("f", .file, data: "x", pax: xattrs([("user.big", String(repeating: "v", count: 70_000))]))]],
                  outcome: .fails("Linux allows 65536")),
             Case(name: "xattr-bytes-over-256KiB", layers: [[PyTar.Member("f", .file, data: "x",
                                                                          pax: xattrs((0..<6).map { ("user.v\($0)", String(repeating: "v", count: 60_000)) }))]],
-                 outcome: .fails("size of extended attributes")),
+                 outcome: .fails("extended attributes over the limit of")),
             // libarchive itself refuses a PAX header over 1 MiB: a clean error too.
             Case(name: "pax-header-over-1MiB", layers: [[PyTar.Member("f", .file, data: "x",
                                                                        pax: xattrs((0..<20).map { ("user.v\($0)", String(repeating: "v", count: 60_000)) }))]],
