@@ -20,7 +20,7 @@ struct InterruptTests {
     static func interrupt(_ args: [String], archive: String, environment: [String: String] = [:],
                           started: () -> Bool) throws -> (status: Int32, stderr: String) {
         let bytes = try FS.readFile(archive, limit: 1 << 28)
-        let child = try ChildProcess([OCIToolBinary.path] + args, environment: environment)
+        let child = try InteractiveChild([OCIToolBinary.path] + args, environment: environment)
         #expect(child.write(bytes[..<(bytes.count / 2)]), "ocitool stopped reading before half of the archive")
         let caught = waitUntil(started)
         #expect(caught, "the operation never got under way")
@@ -91,7 +91,7 @@ struct InterruptTests {
         // The write takes a moment; if the save finishes before the temporary is seen, try again (a few times).
         for _ in 0..<5 where !caught {
             FS.removeFile(out)
-            let child = try ChildProcess([OCIToolBinary.path, "save", "--root", cli.root, "-o", out, "localhost/ocitool-test/huge:v1"],
+            let child = try InteractiveChild([OCIToolBinary.path, "save", "--root", cli.root, "-o", out, "localhost/ocitool-test/huge:v1"],
                                          stdinFile: "/dev/null", environment: ["TMPDIR": cli.tmpdir])
             var seen = false
             while child.isRunning {

@@ -270,7 +270,7 @@ struct OutputTests {
         let fifo = tmp.file("pipe")
         try #require(mkfifo(fifo, 0o600) == 0)
         let captured = tmp.file("captured")
-        let reader = try ChildProcess(["cat", fifo], stdinFile: "/dev/null", stdoutFile: captured)
+        let reader = try InteractiveChild(["cat", fifo], stdinFile: "/dev/null", stdoutFile: captured)
         let r = try cli.raw(try verb.args(cli, fifo, big: big))
         if r.status != 0 {
             // Release the reader if ocitool never opened the FIFO.

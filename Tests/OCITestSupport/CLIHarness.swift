@@ -139,7 +139,7 @@ public struct PeerView: Sendable, Equatable, CustomStringConvertible {
 
 /// A child process the test talks to while it runs: stdin from a pipe the
 /// test writes (or a file), stdout and stderr into files; for Ctrl-C tests.
-public final class ChildProcess {
+public final class InteractiveChild {
     public let process = Process()
     private let input: Pipe?
     private let stderrPath: String
