@@ -41,9 +41,6 @@ extension TarReader {
         public var maxXattrBytes: Int
         /// Bytes of a member name, a link target, a user or group name.
         public var maxNameBytes: Int
-        /// The option that raises the sparse limit (`--max-bytes`), named in
-        /// its error; nil when the caller has none.
-        public var sparseLimitFlag: String?
 
         /// The logical size up to which `defaults` expands sparse members (1 GiB).
         public static let defaultMaxSparseSize: Int64 = 1 << 30
@@ -60,10 +57,8 @@ extension TarReader {
         /// For a layer tar unpacked under a byte budget: sparse members
         /// are expanded up to `maxBytes` (their logical size counts against
         /// the budget like any file's size).
-        public static func layer(maxBytes: Int64, flag: String? = nil) -> Limits {
-            var l = Limits(sparse: .expand(maxLogicalSize: max(0, maxBytes)))
-            l.sparseLimitFlag = flag
-            return l
+        public static func layer(maxBytes: Int64) -> Limits {
+            Limits(sparse: .expand(maxLogicalSize: max(0, maxBytes)))
         }
 
         public init(sparse: SparsePolicy, maxSparseRegions: Int = 1 << 17, maxXattrs: Int = 1024,

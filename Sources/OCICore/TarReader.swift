@@ -140,7 +140,7 @@ public final class TarReader {
                 case let .expand(maxLogicalSize):
                     guard entry.size <= maxLogicalSize else {
                         throw CoreError.limit(context: "\(name): member \(TarText.display(entry.path))",
-                                              message: "sparse member with a logical size of \(entry.size) bytes exceeds the limit of \(maxLogicalSize) bytes" + (limits.sparseLimitFlag.map { " (\($0))" } ?? ""))
+                                              message: "sparse member with a logical size of \(entry.size) bytes exceeds the limit of \(maxLogicalSize) bytes")
                     }
                 }
             }

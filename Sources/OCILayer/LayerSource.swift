@@ -33,11 +33,13 @@ public struct LayerSource: Sendable, Equatable {
     }
 
     /// Opens the blob as a tar stream (an empty blob is an empty layer).
-    /// Sparse members are expanded up to `limits.maxBytes` of logical size
-    /// (the meter then counts that size against the same budget).
+    /// Sparse members are returned whatever their logical size: every verb
+    /// of the union view checks a member's announced size against the
+    /// budget (`UnionLimits.maxBytes`, `--max-bytes`) before reading it, and
+    /// counts holes as they are expanded.
     func open(limits: UnionLimits = .defaults) throws -> TarReader {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LayerError.io(layer: name, entry: "-", operation: "open \(path)", errno: errno) }
-        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true, limits: .layer(maxBytes: limits.maxBytes, flag: "--max-bytes"))
+        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true, limits: TarReader.Limits(sparse: .expand(maxLogicalSize: .max)))
     }
 }

@@ -53,15 +53,17 @@ public enum UnionQuery {
     public static func cat(_ layers: [LayerSource], path: String, into sink: ByteSink, limits: UnionLimits = .defaults) throws -> Int64 {
         let index = try UnionIndex(layers: layers, limits: limits)
         let (node, shown) = try resolve(index, path, followLast: true)
-        guard let inode = node.inode, node.header.kind == .regular || node.header.kind == .hardlink else {
+        // The member holding the content: the group's for a hard-link member, else the node's own.
+        let content = node.inode.map { (layer: $0.layer, ordinal: $0.ordinal) } ?? node.source
+        guard let content, node.header.kind == .regular || node.header.kind == .hardlink else {
             throw LayerError.invalidEntry(layer: "image", entry: shown, reason: node.isDirectory ? "is a directory" : "is not a regular file (\(node.header.kind.rawValue))")
         }
-        let layer = layers[inode.layer]
+        let layer = layers[content.layer]
         let reader = try layer.open(limits: index.limits)
         var ordinal = -1
         while let e = try reader.next() {
             ordinal += 1
-            guard ordinal == inode.ordinal else { continue }
+            guard ordinal == content.ordinal else { continue }
             guard e.kind == .regular, e.size == node.header.size else {
                 throw LayerError.invalidEntry(layer: layer.name, entry: e.path, reason: "the layer changed while being read")
             }

@@ -27,34 +27,35 @@ extension ImageStore {
     /// blob no remaining entry references and the staging files of
     /// operations no longer running (see `prune()`).
     ///
-    /// The entries are chosen and removed in one `transaction` while the
-    /// ingest lock is held exclusively (so no load or save is running); the
-    /// blob prune follows under the same rules as `prune()`.
+    /// The ingest lock is held exclusively throughout (so no load or save is
+    /// running): the entries are chosen and removed in one `transaction`,
+    /// then the blob prune runs as `prune()` would.
     /// - Parameter shouldRemove: the caller's filter (dangling, `until=`, `label=`).
     /// - Throws: `StoreError.unusable` for an unreadable store; blob errors for a damaged one.
     public func pruneImages(where shouldRemove: (ImageEntry) throws -> Bool) throws -> ImagePruneReport {
         guard exists else { return ImagePruneReport() }
         var report = ImagePruneReport()
-        do {
-            let ingest = try FileLock(path: ingestLockPath, exclusive: true)
-            defer { ingest.unlock() }
-            var removed: [String] = []
-            report.items = try transaction { index, leftovers -> [ImagePruneReport.Item] in
-                removed = leftovers
-                var items: [ImagePruneReport.Item] = []
-                for entry in try entries(from: index) where try shouldRemove(entry) {
-                    for name in entry.names {
-                        Self.removeName(name, from: &index, keepUntagged: false)
-                        items.append(.untagged(name.familiarString))
-                    }
-                    index.manifests.removeAll { !$0.isAlias && $0.storedTarget.digest == entry.digest }
-                    items.append(.deleted(entry.id))
+        TestHook.point("prune-lock")
+        let ingest = try FileLock(path: ingestLockPath, exclusive: true)
+        defer { ingest.unlock() }
+        TestHook.point("prune-locked")
+        var removed: [String] = []
+        report.items = try transaction { index, leftovers -> [ImagePruneReport.Item] in
+            removed = leftovers
+            var items: [ImagePruneReport.Item] = []
+            for entry in try entries(from: index) where try shouldRemove(entry) {
+                for name in entry.names {
+                    Self.removeName(name, from: &index, keepUntagged: false)
+                    items.append(.untagged(name.familiarString))
                 }
-                return items
+                index.manifests.removeAll { !$0.isAlias && $0.storedTarget.digest == entry.digest }
+                items.append(.deleted(entry.id))
             }
-            report.leftovers = removed
+            return items
         }
-        report.blobs = try prune()
+        report.leftovers = removed
+        // The blobs the removed entries held, under the same lock.
+        report.blobs = try pruneBlobsLocked()
         return report
     }
 }

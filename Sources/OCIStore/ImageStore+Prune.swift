@@ -52,7 +52,12 @@ extension ImageStore {
         let ingest = try FileLock(path: ingestLockPath, exclusive: true)
         defer { ingest.unlock() }
         TestHook.point("prune-locked")
-        return try transaction { index, leftovers in
+        return try pruneBlobsLocked()
+    }
+
+    /// `prune`'s work, with the ingest lock held exclusively by the caller.
+    func pruneBlobsLocked() throws -> PruneReport {
+        try transaction { index, leftovers in
             var report = PruneReport()
             report.removedLeftovers = leftovers
             let keep = referencedDigests(index)
