@@ -7,6 +7,10 @@ let package = Package(
     products: [
         .executable(name: "ocitool", targets: ["ocitool"]),
         .library(name: "OCITool", targets: ["OCITool"]),
+        // The union view and what it stands on, without the registry stack
+        // (NIO, async-http-client): for tools that only read layers, and the
+        // fuzz harnesses.
+        .library(name: "OCIToolLayers", targets: ["OCICore", "OCIModel", "OCILayer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -11,11 +11,11 @@ let package = Package(
         .package(name: "ocitool", path: ".."),
     ],
     targets: [
-        .target(name: "FuzzSupport", dependencies: [.product(name: "OCITool", package: "ocitool")], path: "Support"),
-        .executableTarget(name: "fuzz-tar", dependencies: ["FuzzSupport", .product(name: "OCITool", package: "ocitool")], path: "Tar"),
-        .executableTarget(name: "fuzz-json", dependencies: ["FuzzSupport", .product(name: "OCITool", package: "ocitool")], path: "JSON"),
-        .executableTarget(name: "fuzz-compression", dependencies: ["FuzzSupport", .product(name: "OCITool", package: "ocitool")], path: "Compression"),
-        .executableTarget(name: "fuzz-unpack", dependencies: ["FuzzSupport", .product(name: "OCITool", package: "ocitool")], path: "Unpack"),
+        .target(name: "FuzzSupport", dependencies: [.product(name: "OCIToolLayers", package: "ocitool")], path: "Support"),
+        .executableTarget(name: "fuzz-tar", dependencies: ["FuzzSupport", .product(name: "OCIToolLayers", package: "ocitool")], path: "Tar"),
+        .executableTarget(name: "fuzz-json", dependencies: ["FuzzSupport", .product(name: "OCIToolLayers", package: "ocitool")], path: "JSON"),
+        .executableTarget(name: "fuzz-compression", dependencies: ["FuzzSupport", .product(name: "OCIToolLayers", package: "ocitool")], path: "Compression"),
+        .executableTarget(name: "fuzz-unpack", dependencies: ["FuzzSupport", .product(name: "OCIToolLayers", package: "ocitool")], path: "Unpack"),
     ],
     swiftLanguageModes: [.v6]
 )
