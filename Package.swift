@@ -10,7 +10,7 @@ let package = Package(
         // The union view and what it stands on, without the registry stack
         // (NIO, async-http-client): for tools that only read layers, and the
         // fuzz harnesses.
-        .library(name: "OCIToolLayers", targets: ["OCICore", "OCIModel", "OCILayer"]),
+        .library(name: "OCIToolLayers", targets: ["OCICore", "OCIModel", "OCIImage", "OCILayer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
