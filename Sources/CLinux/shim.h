@@ -17,6 +17,9 @@ extern ssize_t fgetxattr(int __fd, const char *__name, void *__value, size_t __s
 extern ssize_t llistxattr(const char *__path, char *__list, size_t __size);
 extern ssize_t flistxattr(int __fd, char *__list, size_t __size);
 extern int fremovexattr(int __fd, const char *__name);
+
+/* <pthread.h> under _GNU_SOURCE: names a worker thread (15 bytes at most). */
+extern int pthread_setname_np(unsigned long __target_thread, const char *__name);
 #endif
 
 /* Start write-back of a file range without waiting (no-op elsewhere). */

@@ -53,6 +53,9 @@ public enum OCIToolMain {
         do {
             try command.run()
         } catch {
+            // An interrupt removes the files the operation works on: what it
+            // then fails on is not the cause; exit as the interrupt does.
+            if let sig = Cleanup.interruptingSignal { Cleanup.exitInterrupted(sig) }
             // `help` and `--help` reach here as the parser's own error with status 0.
             if OCIToolCommand.exitCode(for: error).isSuccess {
                 let message = OCIToolCommand.fullMessage(for: error)
@@ -65,6 +68,7 @@ public enum OCIToolMain {
         if ProcessInfo.processInfo.environment["OCITOOL_DEBUG_THREADS"] != nil {
             Console.err("ocitool: threads at start \(threadsAtStart), at exit \(ThreadCount.current())")
         }
+        if let sig = Cleanup.interruptingSignal { Cleanup.exitInterrupted(sig) }
         exit(status)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import CLinux
 
 /// The one concurrency primitive of ocitool: a bounded pool of worker
 /// threads taking jobs from one queue (highest `priority` first, then in
@@ -68,6 +69,8 @@ private final class PoolCore: @unchecked Sendable {
     private let maxQueued: Int
     private let name: String
     private let stackSize: Int
+    /// Workers started and not yet joined.
+    private var threads: [pthread_t] = []
 
     init(threads: Int, maxQueued: Int, name: String, stackSize: Int) {
         maxThreads = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -121,7 +124,12 @@ private final class PoolCore: @unchecked Sendable {
         closing = true
         cond.broadcast()
         while started > 0 { cond.wait() }
+        let exiting = threads
+        threads.removeAll()
         cond.unlock()
+        // Every worker has left `work()`; joining waits for the threads
+        // themselves to end, so none is still listed when close returns.
+        for t in exiting { pthread_join(t, nil) }
     }
 
     /// Waits until no job is queued or running (the pool stays open).
@@ -131,15 +139,35 @@ private final class PoolCore: @unchecked Sendable {
         cond.unlock()
     }
 
+    /// Starts one worker (called with `cond` held). If the system refuses
+    /// a thread and no worker runs, the queued jobs are dropped rather than
+    /// left waiting for ever.
     private func spawn() {
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        defer { pthread_attr_destroy(&attr) }
+        pthread_attr_setstacksize(&attr, max(stackSize, 1 << 16))
+        let start = Unmanaged.passRetained(WorkerStart(core: self, name: "ocitool-\(name)")).toOpaque()
+        var tid = pthread_t()
+        let rc = pthread_create(&tid, &attr, { arg in
+            guard let arg else { return nil }
+            Unmanaged<WorkerStart>.fromOpaque(arg).takeRetainedValue().run()
+            return nil
+        }, start)
+        guard rc == 0 else {
+            Unmanaged<WorkerStart>.fromOpaque(start).release()
+            if started == 0 {
+                let dropped = queue.map(\.drop)
+                queue.removeAll()
+                for drop in dropped { drop() }
+            }
+            return
+        }
         started += 1
-        let t = Thread { [self] in work() }
-        t.stackSize = stackSize
-        t.name = "ocitool-\(name)"
-        t.start()
+        threads.append(tid)
     }
 
-    private func work() {
+    fileprivate func work() {
         cond.lock()
         while true {
             if let i = nextIndex() {
@@ -169,6 +197,21 @@ private final class PoolCore: @unchecked Sendable {
         var best = 0
         for i in 1..<queue.count where queue[i].priority > queue[best].priority { best = i }
         return best
+    }
+}
+
+/// What a new worker thread runs: names itself, then serves the pool.
+private final class WorkerStart {
+    let core: PoolCore
+    let name: String
+    init(core: PoolCore, name: String) {
+        self.core = core
+        self.name = name
+    }
+
+    func run() {
+        _ = pthread_setname_np(pthread_self(), String(name.utf8.prefix(15)) ?? "ocitool")
+        core.work()
     }
 }
 
