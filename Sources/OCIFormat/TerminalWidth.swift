@@ -2,7 +2,7 @@
 /// (which docker's tabwriter uses): East Asian wide and fullwidth characters
 /// and emoji take 2 columns, combining marks and zero-width characters 0,
 /// everything else 1.
-enum TerminalWidth {
+package enum TerminalWidth {
     /// Ranges of wide (2-column) scalars: East Asian Wide/Fullwidth and emoji presentation.
     private static let wide: [ClosedRange<UInt32>] = [
         0x1100...0x115F, 0x231A...0x231B, 0x2329...0x232A, 0x23E9...0x23EC, 0x23F0...0x23F0, 0x23F3...0x23F3,
@@ -24,7 +24,7 @@ enum TerminalWidth {
     ]
 
     /// Columns taken by `scalar`.
-    static func of(_ scalar: Unicode.Scalar) -> Int {
+    package static func of(_ scalar: Unicode.Scalar) -> Int {
         let v = scalar.value
         if v < 0x20 || (v >= 0x7F && v < 0xA0) { return 0 }
         if v < 0x300 { return 1 }
