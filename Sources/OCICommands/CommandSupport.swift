@@ -45,6 +45,22 @@ struct PlatformOption: ParsableArguments {
     }
 }
 
+/// `--platform os/arch[/variant]` for verbs that keep every platform unless
+/// asked (load, save, pull, push, sync: docker's "only the given platform").
+struct KeepPlatformOption: ParsableArguments {
+    @Option(help: "Keep only this platform of a multi-platform image, os/arch[/variant] (default: every platform).")
+    var platform: String?
+
+    func parsed() throws -> Platform? { try PlatformOption(platform: platform).parsed() }
+}
+
+extension PlatformOption {
+    init(platform: String?) {
+        self.init()
+        self.platform = platform
+    }
+}
+
 /// Layer compression choices of `--compress`.
 enum CompressChoice: String, ExpressibleByArgument, CaseIterable {
     case keep, gzip, zstd, none

@@ -30,7 +30,7 @@ struct LoadCommand: ParsableCommand {
               completion: .file())
     var path: String?
 
-    @OptionGroup var platformOption: PlatformOption
+    @OptionGroup var platformOption: KeepPlatformOption
 
     @OptionGroup var progressOptions: ProgressOptions
 

@@ -25,7 +25,7 @@ struct PullCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags
-    @OptionGroup var platformOption: PlatformOption
+    @OptionGroup var platformOption: KeepPlatformOption
     @Flag(help: "Keep only this machine's platform of a multi-platform image (default: every platform).") var hostPlatform = false
     @Option(help: "Blobs fetched at once.") var jobs: Int = 4
     @OptionGroup var progressOptions: ProgressOptions
@@ -84,7 +84,7 @@ struct PushCommand: ParsableCommand {
 
     @OptionGroup var storeOptions: StoreOptions
     @OptionGroup var registryFlags: RegistryFlags
-    @OptionGroup var platformOption: PlatformOption
+    @OptionGroup var platformOption: KeepPlatformOption
     @Option(help: "Blobs uploaded at once.") var jobs: Int = 4
     @OptionGroup var progressOptions: ProgressOptions
     @Argument(help: "Image in the store (name[:tag], ID).") var image: String

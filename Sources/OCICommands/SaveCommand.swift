@@ -33,7 +33,7 @@ struct SaveCommand: ParsableCommand {
     @Option(help: "Archive format: docker (Docker 25+ hybrid: OCI layout + manifest.json) or oci (OCI layout only).")
     var format: ArchiveWriter.Flavour = .docker
 
-    @OptionGroup var platformOption: PlatformOption
+    @OptionGroup var platformOption: KeepPlatformOption
 
     @Option(help: "Layer compression: keep, gzip, zstd or none. Only layers in another compression are re-encoded; diff_ids and the config stay, the manifest is rewritten.")
     var compress: CompressChoice = .keep

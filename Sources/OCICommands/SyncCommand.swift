@@ -38,7 +38,7 @@ struct SyncCommand: ParsableCommand {
     @Option(name: .customLong("src-cert-dir"), help: "CA and client certificates for source registries.") var srcCertDir: String?
     @Option(name: .customLong("dest-cert-dir"), help: "CA and client certificates for destination registries.") var destCertDir: String?
 
-    @OptionGroup var platformOption: PlatformOption
+    @OptionGroup var platformOption: KeepPlatformOption
     @Flag(inversion: .prefixedNo, help: "Copy referrers (signatures, SBOMs) between registries.") var referrers = true
     @Option(help: "Blobs transferred at once per image.") var jobs: Int = 4
     @Option(help: "Images copied at once.") var images: Int = 2
