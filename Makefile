@@ -7,7 +7,7 @@ DEMO_IMAGE ?= TestImages/podman-docker.tar
 BUILD_PKGS = libarchive-dev zlib1g-dev libssl-dev libzstd-dev libisal-dev pkg-config
 TEST_PKGS = skopeo umoci podman libarchive-tools zstd xz-utils bzip2 attr chromium docker-registry apache2-utils openssl
 
-.PHONY: deps build release test demo bench bench-registry man completions clean fuzz
+.PHONY: deps build release test demo bench bench-quick bench-registry man completions clean fuzz
 
 # Install only the Debian packages that are missing.
 deps:
@@ -52,6 +52,11 @@ fuzz: deps
 
 bench: deps
 	bash bench/run.sh
+
+# Only the load rows (gzip OCI archive load, uncompressed docker load: ocitool,
+# skopeo and the raw tools, same run), for checking a change.
+bench-quick: deps
+	bash bench/run.sh --quick
 
 # Only the registry cases: push, no-op push and pull vs skopeo, against a private docker-registry.
 bench-registry: deps

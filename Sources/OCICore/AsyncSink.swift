@@ -9,7 +9,11 @@ import Foundation
 ///
 /// Errors of the inner sink are reported by a later `write` or by `finish`.
 /// `inner` is used only by the worker until `finish` returns.
-package final class AsyncSink: ByteSink, @unchecked Sendable {
+///
+/// A producer that makes its bytes itself (a decoder) can fill the slots in
+/// place instead of writing (`BufferLendingSink`): no copy between the
+/// producer's output and the worker.
+package final class AsyncSink: ByteSink, BufferLendingSink, @unchecked Sendable {
     private var inner: ByteSink { shared.inner }
     private let slotSize: Int
     private let pool: WorkerPool
@@ -51,19 +55,49 @@ package final class AsyncSink: ByteSink, @unchecked Sendable {
         var off = 0
         while off < bytes.count {
             let n = min(slotSize, bytes.count - off)
-            let buf = Slot(pointer: buffer())
-            buf.pointer.copyMemory(from: base + off, byteCount: n)
-            pool.submit { [shared] in
-                let failed = shared.lock.withLock { shared.failure != nil }
-                if !failed {
-                    do { try shared.inner.write(UnsafeRawBufferPointer(start: buf.pointer, count: n)) } catch {
-                        shared.lock.withLock { if shared.failure == nil { shared.failure = error } }
-                    }
-                }
-                shared.lock.withLock { shared.free.append(buf.pointer) }
-            }
+            let buf = buffer()
+            buf.copyMemory(from: base + off, byteCount: n)
+            hand(buf, count: n)
             off += n
         }
+    }
+
+    /// Queues `count` bytes of the slot `pointer` for the worker, which
+    /// returns the slot to the free list when it is done with it.
+    private func hand(_ pointer: UnsafeMutableRawPointer, count n: Int) {
+        let buf = Slot(pointer: pointer)
+        pool.submit { [shared] in
+            let failed = shared.lock.withLock { shared.failure != nil }
+            if !failed {
+                do { try shared.inner.write(UnsafeRawBufferPointer(start: buf.pointer, count: n)) } catch {
+                    shared.lock.withLock { if shared.failure == nil { shared.failure = error } }
+                }
+            }
+            shared.lock.withLock { shared.free.append(buf.pointer) }
+        }
+    }
+
+    package var lentBufferSize: Int { slotSize }
+
+    package func borrowBuffer() throws -> UnsafeMutableRawPointer {
+        if let e = lock.withLock({ shared.failure }) { throw e }
+        return buffer()
+    }
+
+    package func submitBorrowed(_ buffer: UnsafeMutableRawPointer, count: Int) throws {
+        guard count > 0 else {
+            returnBorrowed(buffer)
+            return
+        }
+        if let e = lock.withLock({ shared.failure }) {
+            returnBorrowed(buffer)
+            throw e
+        }
+        hand(buffer, count: min(count, slotSize))
+    }
+
+    package func returnBorrowed(_ buffer: UnsafeMutableRawPointer) {
+        lock.withLock { shared.free.append(buffer) }
     }
 
     /// Waits for the worker to drain and stops it, then finishes `inner` on this thread.
@@ -77,6 +111,21 @@ package final class AsyncSink: ByteSink, @unchecked Sendable {
 
     /// The buffers allocated (bounded by `slots` + 1; for tests).
     package var buffersAllocated: Int { lock.withLock { all.count } }
+}
+
+/// A sink that lends its own buffers to a producer, which fills one in
+/// place and hands it back with `submitBorrowed` (instead of `write`, which
+/// would copy). A buffer is `lentBufferSize` bytes; the producer owns it
+/// from `borrowBuffer` until it submits or returns it, and submits every
+/// filled buffer, in order, before `finish`.
+package protocol BufferLendingSink: ByteSink {
+    var lentBufferSize: Int { get }
+    /// A buffer of `lentBufferSize` bytes to fill. Throws the inner sink's error.
+    func borrowBuffer() throws -> UnsafeMutableRawPointer
+    /// Passes the first `count` bytes of a borrowed buffer on.
+    func submitBorrowed(_ buffer: UnsafeMutableRawPointer, count: Int) throws
+    /// Gives back a borrowed buffer unused.
+    func returnBorrowed(_ buffer: UnsafeMutableRawPointer)
 }
 
 /// The free buffers and the first error, shared by the writer and the worker.

@@ -6,30 +6,66 @@ private let isalOutChunk = 512 << 10
 /// speed here). Accepts concatenated members, verifies each member's CRC,
 /// and rejects truncated or corrupt input. Output is identical to
 /// `GzipDecoder`'s (zlib), which the tests use as the reference.
+///
+/// When `next` lends its buffers (`BufferLendingSink`, e.g. the `AsyncSink`
+/// that hashes the output on another core), igzip inflates straight into
+/// them and each is passed on when full: the decompressed stream is never
+/// copied. Otherwise it inflates into its own 512 KiB buffer.
 package final class IsalGzipDecoder: ByteSink {
     private let state: UnsafeMutablePointer<inflate_state>
     private let next: ByteSink
+    private let lender: BufferLendingSink?
     private let context: String
-    private let out: UnsafeMutablePointer<UInt8>
+    /// Own output buffer (nil when `next` lends its buffers).
+    private let out: UnsafeMutablePointer<UInt8>?
+    /// The lent buffer being filled, and how much of it is filled.
+    private var lent: UnsafeMutableRawPointer?
+    private var lentFill = 0
     private var sawInput = false
     private var finished = false
 
     package init(into next: ByteSink, context: String) {
         self.next = next
         self.context = context
+        lender = (next as? BufferLendingSink).flatMap { $0.lentBufferSize > 0 ? $0 : nil }
         state = .allocate(capacity: 1)
         UnsafeMutableRawPointer(state).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<inflate_state>.size)
         isal_inflate_init(state)
         state.pointee.crc_flag = UInt32(ISAL_GZIP)
-        out = .allocate(capacity: isalOutChunk)
+        out = lender == nil ? .allocate(capacity: isalOutChunk) : nil
     }
 
     deinit {
+        if let lent, let lender { lender.returnBorrowed(lent) }
         state.deallocate()
-        out.deallocate()
+        out?.deallocate()
     }
 
     private var memberDone: Bool { state.pointee.block_state == ISAL_BLOCK_FINISH }
+
+    /// Where the next inflate call writes, and how much room there is.
+    private func outputTarget() throws -> (UnsafeMutablePointer<UInt8>, Int) {
+        guard let lender else { return (out!, isalOutChunk) }
+        if lent == nil {
+            lent = try lender.borrowBuffer()
+            lentFill = 0
+        }
+        return ((lent! + lentFill).assumingMemoryBound(to: UInt8.self), lender.lentBufferSize - lentFill)
+    }
+
+    /// Passes on `produced` bytes the last call wrote at `target`.
+    private func deliver(_ target: UnsafeMutablePointer<UInt8>, _ produced: Int) throws {
+        guard produced > 0 else { return }
+        guard let lender, let buffer = lent else {
+            try next.write(UnsafeRawBufferPointer(start: target, count: produced))
+            return
+        }
+        lentFill += produced
+        if lentFill == lender.lentBufferSize {
+            lent = nil
+            try lender.submitBorrowed(buffer, count: lentFill)
+        }
+    }
 
     package func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
@@ -49,23 +85,24 @@ package final class IsalGzipDecoder: ByteSink {
             }
             // Feed at most 4 GiB - 1 at a time (avail_in is 32-bit).
             let chunk = min(remaining, Int(UInt32.max))
+            let (target, room) = try outputTarget()
             state.pointee.next_in = input
             state.pointee.avail_in = UInt32(truncatingIfNeeded: chunk)
             sawInput = true
-            state.pointee.next_out = out
-            state.pointee.avail_out = UInt32(truncatingIfNeeded: isalOutChunk)
+            state.pointee.next_out = target
+            state.pointee.avail_out = UInt32(truncatingIfNeeded: room)
             let rc = isal_inflate(state)
             let consumed = chunk - Int(state.pointee.avail_in)
             input += consumed
             remaining -= consumed
-            let produced = isalOutChunk - Int(state.pointee.avail_out)
-            if produced > 0 { try next.write(UnsafeRawBufferPointer(start: out, count: produced)) }
+            let produced = room - Int(state.pointee.avail_out)
+            try deliver(target, produced)
             if rc < 0 {
                 throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip error \(rc))")
             }
             if memberDone { continue }
             // Input used up and output not full: wait for more input.
-            if remaining == 0 && produced < isalOutChunk { break }
+            if remaining == 0 && produced < room { break }
             // Every call consumes input or produces output; one that does
             // neither would repeat forever.
             if consumed == 0 && produced == 0 {
@@ -80,6 +117,10 @@ package final class IsalGzipDecoder: ByteSink {
         guard sawInput else { throw CoreError.compression(context: context, message: "gzip stream is empty") }
         guard memberDone else {
             throw CoreError.compression(context: context, message: "gzip stream is truncated (unexpected end of data)")
+        }
+        if let lender, let buffer = lent {
+            lent = nil
+            try lender.submitBorrowed(buffer, count: lentFill)
         }
         try next.finish()
     }

@@ -54,6 +54,28 @@ import OCITestSupport
         #expect(try decode(zlibGz + zlibGz, { IsalGzipDecoder(into: $0, context: "t") }, block: 1 << 20) == data + data)
     }
 
+    /// Inflating straight into an `AsyncSink`'s lent buffers (small ones, so
+    /// that members and input blocks end anywhere inside a buffer) gives
+    /// zlib's bytes, for single and concatenated members and any input block size.
+    @Test func isalIntoLentBuffersDecodesTheSame() throws {
+        let data = Self.sample(2_000_000)
+        let zlibGz = try encode(data) { try GzipEncoder(into: $0, level: 6, context: "t") }
+        let isalGz = try encode(data) { IsalGzipEncoder(into: $0, context: "t") }
+        for gz in [zlibGz, isalGz, zlibGz + isalGz + [0, 0, 0]] {
+            let reference = try decode(gz) { try GzipDecoder(into: $0, context: "t") }
+            for block in [1, 4093, 1 << 20, gz.count] where block > 1 || gz.count < 300_000 {
+                let lent = try decode(gz, { IsalGzipDecoder(into: AsyncSink(inner: $0, slots: 2, slotSize: 65_521), context: "t") }, block: block)
+                #expect(lent == reference)
+            }
+        }
+        #expect(throws: CoreError.self) {
+            _ = try decode(Array(zlibGz.prefix(zlibGz.count / 2))) { IsalGzipDecoder(into: AsyncSink(inner: $0, slotSize: 4096), context: "t") }
+        }
+        var bad = zlibGz
+        bad[bad.count - 6] ^= 0xff  // CRC trailer
+        #expect(throws: CoreError.self) { _ = try decode(bad) { IsalGzipDecoder(into: AsyncSink(inner: $0), context: "t") } }
+    }
+
     @Test func isalOutputIsValidGzipAndDeterministic() throws {
         let data = Self.sample(1_000_000)
         let a = try encode(data) { IsalGzipEncoder(into: $0, context: "t") }

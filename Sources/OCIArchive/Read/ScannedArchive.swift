@@ -114,12 +114,15 @@ final class ScannedArchive {
 
     private func ingest(_ source: MemberSource, path: String, size: Int64, task: ProgressTask?) throws -> Blob {
         // Large blobs are hashed on a worker thread while this one reads and
-        // writes; a large compressed blob's diff_id is computed afterwards
-        // from the staged file by `verifier`, so that layers inflate in parallel.
+        // writes; a large compressed blob's diff_id is computed by `verifier`
+        // from the staging file, read as it grows (the job starts before the
+        // first byte is written), so layers inflate in parallel with each
+        // other and with the reading of the archive.
         let parallel = size >= 4 << 20
-        let writer = try staging.beginStaging(parallel: parallel)
+        let writer = try staging.beginStaging(parallel: parallel, follow: parallel)
         let digester = LayerDigester(context: "\(name): \(path)", decode: !parallel)
         do {
+            let ticket = try writer.growth.map { try verifier.follow(path: writer.path, growth: $0, context: "\(name): \(path)") }
             let counted: ByteSink = task.map { CountingSink(forwardingTo: TeeSink(writer, digester), progress: $0.bytes) } ?? TeeSink(writer, digester)
             try source.readData(into: counted)
             try digester.finish()
@@ -136,9 +139,14 @@ final class ScannedArchive {
                             staged: keep ? staged : nil, member: path)
             blobs[staged.digest] = blob
             members[path] = staged.digest
-            if parallel && (blob.compression == .gzip || blob.compression == .zstd),
-               let file = keep ? staged.path : existing?.path(of: staged.digest) {
-                verifier.submit(blob.digest, path: file, context: "\(name): \(path)")
+            if parallel && (blob.compression == .gzip || blob.compression == .zstd) {
+                // The followed bytes are the staged bytes, hashed to `blob.digest`
+                // (also when the destination holds the blob and the file is gone).
+                if let ticket {
+                    verifier.assign(ticket, to: blob.digest)
+                } else if let file = keep ? staged.path : existing?.path(of: staged.digest) {
+                    verifier.submit(blob.digest, path: file, context: "\(name): \(path)")
+                }
             }
             return blob
         } catch {

@@ -50,10 +50,12 @@ public final class BlobStore: BlobSource {
     }
 
     /// Starts staging a new blob.
-    /// - Parameter parallel: hash on a worker thread (worth it for large blobs).
-    public func beginStaging(parallel: Bool = false) throws -> StagingWriter {
+    /// - Parameters:
+    ///   - parallel: hash on a worker thread (worth it for large blobs).
+    ///   - follow: let another thread read the file as it is written (`StagingWriter.growth`).
+    public func beginStaging(parallel: Bool = false, follow: Bool = false) throws -> StagingWriter {
         try FS.makeDirectories(ingestDirectory)
-        return try StagingWriter(directory: ingestDirectory, parallel: parallel, durable: durable)
+        return try StagingWriter(directory: ingestDirectory, parallel: parallel, follow: follow, durable: durable)
     }
 
     /// Stages in-memory bytes (JSON documents).

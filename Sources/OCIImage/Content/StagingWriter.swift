@@ -47,9 +47,13 @@ public struct StagedBlob: Sendable, Hashable {
 }
 
 /// Writes one staging file while hashing it. With `parallel`, hashing runs
-/// on a worker thread while the caller keeps writing (large blobs).
+/// on a worker thread while the caller keeps writing (large blobs). With
+/// `follow`, another thread can read the file as it grows (`growth`).
 public final class StagingWriter: ByteSink {
     public let path: String
+    /// The file's length as it is written, for a reader on another thread
+    /// (nil unless made with `follow`).
+    package let growth: GrowingFile?
     private let file: FileSink
     private let digesting = DigestingSink()
     private let hashSink: ByteSink
@@ -59,8 +63,9 @@ public final class StagingWriter: ByteSink {
     /// Bytes written so far.
     public private(set) var count: Int64 = 0
 
-    init(directory: String, parallel: Bool, durable: Bool = true) throws {
+    init(directory: String, parallel: Bool, follow: Bool = false, durable: Bool = true) throws {
         self.durable = durable
+        growth = follow ? GrowingFile() : nil
         var attempt = 0
         while true {
             let candidate = "\(directory)/\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
@@ -83,6 +88,7 @@ public final class StagingWriter: ByteSink {
         try file.write(bytes)
         try hashSink.write(bytes)
         count += Int64(bytes.count)
+        growth?.grew(to: count)
     }
 
     public func finish() throws {}
@@ -90,6 +96,7 @@ public final class StagingWriter: ByteSink {
     /// Waits for the hash, syncs and closes the file, and returns the staged blob.
     public func close() throws -> StagedBlob {
         closed = true
+        growth?.complete()
         try hashSink.finish()
         if durable { try file.sync() }
         try file.finish()
@@ -99,6 +106,7 @@ public final class StagingWriter: ByteSink {
     /// Closes and deletes the staging file.
     public func abandon() {
         closed = true
+        growth?.abandon()
         try? hashSink.finish()
         try? file.finish()
         FS.removeFile(path)

@@ -51,7 +51,8 @@ package final class LayerDigester: ByteSink {
             let d = DigestingSink()
             digester = d
             // In parallel mode the decompressed stream is hashed on a worker
-            // thread while the caller's thread decompresses.
+            // thread while the caller's thread decompresses; the gzip decoder
+            // inflates straight into the hand-off buffers (no copy).
             decoder = try? c.decoder(into: parallel ? AsyncSink(inner: d) : d, context: context)
         }
     }
