@@ -31,30 +31,15 @@ struct CrasherTests {
     struct Area {
         let tmp: TempDir
         var target: String { tmp.file("root") }
-        var canary: String { tmp.file("canary") }
         var store: String { tmp.file("store") }
         static let names: Set<String> = ["root", "canary", "store", "x.tar", "e.tar"]
 
         init() throws {
             tmp = try TempDir(prefix: "ocitool-crasher")
-            try FS.makeDirectories(tmp.file("canary/sub"))
-            try FS.writeAtomically(tmp.file("canary/keep"), bytes: Array("canary\n".utf8))
+            try Canary.plant(in: tmp)
         }
 
-        /// The canary, times included, and the names beside the target.
-        struct Snapshot: Equatable {
-            var canary: TreeListing
-            /// Names beside the target that the test did not make.
-            var strangers: Set<String>
-        }
-
-        func snapshot() throws -> Snapshot {
-            var o = TreeListing.Options()
-            o.fileTimes = true
-            o.directoryTimes = true
-            let names = Set(try FS.listDirectory(tmp.path)).subtracting(Self.names)
-            return Snapshot(canary: try TreeListing(directory: canary, options: o), strangers: names)
-        }
+        func snapshot() throws -> Canary.Snapshot { try Canary.snapshot(tmp, expected: Self.names) }
 
         /// `command` from the README with F, DIR and x.tar filled in, and
         /// the store kept in the scratch area.

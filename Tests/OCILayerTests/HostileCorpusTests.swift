@@ -19,7 +19,6 @@ struct HostileCorpusTests {
     struct Area {
         let tmp: TempDir
         var target: String { tmp.file("root") }
-        var canary: String { tmp.file("canary") }
         var layout: String { tmp.file("layout") }
         var layers: [String]
         static let names: Set<String> = ["root", "canary", "layout", "layers", "store", "x.tar", "lib.tar"]
@@ -28,25 +27,11 @@ struct HostileCorpusTests {
             let tmp = try TempDir(prefix: "ocitool-hcorpus")
             self.tmp = tmp
             layers = try PyTar.writeLayers(c.layers, in: tmp.file("layers"), format: c.format)
-            try FS.makeDirectories(tmp.file("canary/sub"))
-            try FS.writeAtomically(tmp.file("canary/keep"), bytes: Array("canary\n".utf8))
+            try Canary.plant(in: tmp)
             try ImageLayoutBuilder.write(layers: layers.map { try FS.readFile($0, limit: 1 << 30) }, to: tmp.file("layout"))
         }
 
-        /// The canary, times included, and the names beside the target.
-        struct Snapshot: Equatable {
-            var canary: TreeListing
-            /// Names beside the target that the test did not make.
-            var strangers: Set<String>
-        }
-
-        func snapshot() throws -> Snapshot {
-            var o = TreeListing.Options()
-            o.fileTimes = true
-            o.directoryTimes = true
-            let names = Set(try FS.listDirectory(tmp.path)).subtracting(Self.names)
-            return Snapshot(canary: try TreeListing(directory: canary, options: o), strangers: names)
-        }
+        func snapshot() throws -> Canary.Snapshot { try Canary.snapshot(tmp, expected: Self.names) }
 
         /// GNU rm: the trees here can be deeper than a path-based removal reaches.
         func reset() throws {
