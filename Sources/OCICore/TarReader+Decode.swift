@@ -41,6 +41,14 @@ extension TarReader {
             } ?? ""
         }
 
+        // libarchive reads a regular member whose name ends in '/' as a
+        // directory, except after a header warning (a malformed PAX record):
+        // then it stays a file that no file system can hold and that would
+        // read back as a directory once written again.
+        if kind == .regular && path.hasSuffix("/") {
+            throw CoreError.malformed(context: context, message: "a regular file whose name ends in '/'")
+        }
+
         let uid = archive_entry_uid(e), gid = archive_entry_gid(e)
         guard (0...maxID).contains(uid) else {
             throw CoreError.malformed(context: context, message: "uid \(uid) is out of range (0-\(maxID))")

@@ -65,6 +65,7 @@ struct HostileTarReaderTests {
         ("gnu-sparse-6GiB", "sparse member with a logical size of 6442450944 bytes exceeds the limit of 1073741824 bytes"),
         ("gnu-realsize-on-regular", "the header announces 9223372036854775807 bytes but 163 are stored"),
         ("pax-xattrs-2000", "2000 extended attributes, over the limit of 1024"),
+        ("pax-malformed-regular-slash", "a regular file whose name ends in '/'"),
     ])
     func namedRefusal(_ name: String, _ message: String) throws {
         let c = try #require(try Self.corpus.get().named(name))

@@ -362,6 +362,9 @@ add("gnu-sparse-map-more-than-stored", "any", "map announcing 64 bytes, 8 stored
 ext = [[(1000 * (21 * b + j + 4), 1) for j in range(21)] for b in range(400)]
 add("gnu-sparse-8400-regions", "ok", "an extended sparse map of 8,404 regions",
     gnu_sparse([(0, 1), (1000, 1), (2000, 1), (3000, 1)], 10_000_000, b"x" * 8404, extended=ext) + END)
+add("pax-malformed-regular-slash", "error:a regular file whose name ends in '/'",
+    "a malformed PAX record, then a regular member named d/d/ (the fuzz-tar round-trip shape)",
+    pax([b"99 junk\n"]) + member(b"abc", name=b"d/d/") + END)
 add("gnu-realsize-on-regular", "error:the header announces", "GNU realsize field on a plain member (the fuzz-hang shape)",
     member(b"x" * 163, name=b"f", gnu=True, gnu_extra={483: b256((1 << 63) - 1, 12)}) + END)
 add("pax-sparse-01-200k", "error:", "PAX GNU.sparse.map with 200,000 regions",
