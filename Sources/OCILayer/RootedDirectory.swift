@@ -101,9 +101,6 @@ final class RootedDirectory {
         func child(_ name: String) -> [String] { dir.child(name) }
     }
 
-    /// The most symlinks one resolution may expand (Linux's own limit).
-    static let maxSymlinks = 40
-
     let path: String
     let limits: UnionLimits
     let root: Handle
@@ -195,7 +192,7 @@ final class RootedDirectory {
         if let c = cache, c.key == components { return try handle(c.dir, ctx) }
         var cur = rootDir
         var pending = Array(components.reversed())
-        var hops = 0
+        var hops = SymlinkHops()
         while let c = pending.popLast() {
             if c.isEmpty || c == "." { continue }
             if c == ".." {
@@ -234,23 +231,16 @@ final class RootedDirectory {
                 continue
             }
             if Sys.isLink(st) {
-                hops += 1
-                guard hops <= Self.maxSymlinks else {
-                    throw ctx.invalid("too many levels of symbolic links resolving \(MemberPath.join(components))")
-                }
                 steps += 1
                 guard let target = Sys.readlink(fd, c) else { throw ctx.io("readlink \(MemberPath.join(cur.child(c)))") }
-                guard !target.isEmpty else {
-                    if lenient { return nil }
-                    throw ctx.invalid("\(MemberPath.join(cur.child(c))) is a symlink with an empty target")
-                }
-                if target.hasPrefix("/") { cur = rootDir }
-                pending.append(contentsOf: target.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
+                guard let absolute = try hops.follow(target, at: MemberPath.join(cur.child(c)), resolving: components,
+                                                     pending: &pending, lenient: lenient, ctx) else { return nil }
+                if absolute { cur = rootDir }
                 continue
             }
             if !Sys.isDir(st) {
                 if lenient { return nil }
-                throw ctx.invalid("\(MemberPath.join(cur.child(c))) is not a directory (needed as a parent of \(MemberPath.join(components)))")
+                throw ctx.notADirectory(MemberPath.join(cur.child(c)), parentOf: components)
             }
             throw ctx.io("open \(MemberPath.join(cur.child(c)))", openErrno)
         }

@@ -331,7 +331,7 @@ final class UnionIndex {
         }
         var cur = root
         var pending = Array(components.reversed())
-        var hops = 0
+        var hops = SymlinkHops()
         while let c = pending.popLast() {
             steps += 1
             if c.isEmpty || c == "." { continue }
@@ -357,21 +357,13 @@ final class UnionIndex {
                 continue
             }
             if child.header.kind == .symlink {
-                hops += 1
-                guard hops <= RootedDirectory.maxSymlinks else {
-                    throw ctx.invalid("too many levels of symbolic links resolving \(MemberPath.join(components))")
-                }
-                let target = child.header.linkTarget ?? ""
-                guard !target.isEmpty else {
-                    if lenient { return nil }
-                    throw ctx.invalid("\(child.path) is a symlink with an empty target")
-                }
-                if target.hasPrefix("/") { cur = root }
-                pending.append(contentsOf: target.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
+                guard let absolute = try hops.follow(child.header.linkTarget ?? "", at: child.path, resolving: components,
+                                                     pending: &pending, lenient: lenient, ctx) else { return nil }
+                if absolute { cur = root }
                 continue
             }
             if lenient { return nil }
-            throw ctx.invalid("\(child.path) is not a directory (needed as a parent of \(MemberPath.join(components)))")
+            throw ctx.notADirectory(child.path, parentOf: components)
         }
         lastDirectory = (components, cur, generation)
         return cur

@@ -72,7 +72,7 @@ public enum UnionQuery {
         throw LayerError.invalidEntry(layer: layer.name, entry: shown, reason: "the layer ended before the file")
     }
 
-    /// The node at `path`, following symlinks inside the root (at most 40).
+    /// The node at `path`, following symlinks inside the root (at most `SymlinkHops.max`).
     static func resolve(_ index: UnionIndex, _ path: String, followLast: Bool) throws -> (UnionIndex.Node, String) {
         var pending = Array(path.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
         var cur = index.root
@@ -87,7 +87,7 @@ public enum UnionQuery {
             guard cur.isDirectory, let child = cur.children[c] else { throw missing() }
             if child.header.kind == .symlink && (followLast || !pending.isEmpty) {
                 hops += 1
-                guard hops <= 40 else { throw LayerError.invalidEntry(layer: "image", entry: path, reason: "too many levels of symbolic links") }
+                guard hops <= SymlinkHops.max else { throw LayerError.invalidEntry(layer: "image", entry: path, reason: "too many levels of symbolic links") }
                 let target = child.header.linkTarget ?? ""
                 if target.hasPrefix("/") { cur = index.root }
                 pending += target.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed()

@@ -192,7 +192,7 @@ extension LayerStackAnalyzer {
     func directory(_ components: [String], create: TarEntry?, lenient: Bool, _ ctx: EntryContext) throws -> Node? {
         var cur = root
         var pending = Array(components.reversed())
-        var hops = 0
+        var hops = SymlinkHops()
         while let c = pending.popLast() {
             if c.isEmpty || c == "." { continue }
             if c == ".." {
@@ -217,21 +217,13 @@ extension LayerStackAnalyzer {
                 continue
             }
             if facts.kind == .symlink {
-                hops += 1
-                guard hops <= RootedDirectory.maxSymlinks else {
-                    throw ctx.invalid("too many levels of symbolic links resolving \(MemberPath.join(components))")
-                }
-                let target = facts.linkTarget ?? ""
-                guard !target.isEmpty else {
-                    if lenient { return nil }
-                    throw ctx.invalid("\(paths.path(child.path).dropFirst()) is a symlink with an empty target")
-                }
-                if target.hasPrefix("/") { cur = root }
-                pending.append(contentsOf: target.split(separator: "/", omittingEmptySubsequences: true).map(String.init).reversed())
+                guard let absolute = try hops.follow(facts.linkTarget ?? "", at: String(paths.path(child.path).dropFirst()),
+                                                     resolving: components, pending: &pending, lenient: lenient, ctx) else { return nil }
+                if absolute { cur = root }
                 continue
             }
             if lenient { return nil }
-            throw ctx.invalid("\(paths.path(child.path).dropFirst()) is not a directory (needed as a parent of \(MemberPath.join(components)))")
+            throw ctx.notADirectory(String(paths.path(child.path).dropFirst()), parentOf: components)
         }
         return cur
     }
