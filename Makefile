@@ -44,11 +44,13 @@ demo: build
 # run for FUZZ_SECONDS on a seed corpus made at run time; fails on any crash,
 # hang (an input over 10 s) or memory blow-up. See Fuzz/README.md.
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?=
+FUZZ_RUNS ?=
 FUZZ_BUILD = .build-fuzz
 FUZZ_HARNESSES = fuzz-tar fuzz-json fuzz-compression fuzz-unpack
 fuzz: deps
 	$(SWIFT) build --package-path Fuzz --build-path $(FUZZ_BUILD) -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_HARNESSES)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) FUZZ_RUNS=$(FUZZ_RUNS) bash Fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_HARNESSES)
 
 bench: deps
 	bash bench/run.sh

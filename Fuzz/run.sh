@@ -2,6 +2,10 @@
 # Runs each libFuzzer harness for FUZZ_SECONDS (default 60) on a fresh seed
 # corpus, two at a time, and fails if any of them finds a crash, a hang
 # (an input taking over 10 s), a leak or a memory blow-up.
+# FUZZ_SEED=N fixes libFuzzer's random seed and FUZZ_RUNS=N stops each
+# harness after N inputs (FUZZ_SECONDS still caps the time): with both, every
+# run tries the same inputs, as CI does (.ci/run); without, each run explores
+# new ones.
 #   usage: Fuzz/run.sh BUILD_DIR HARNESS...
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +13,10 @@ build=$1
 shift
 seconds=${FUZZ_SECONDS:-60}
 parallel=${FUZZ_PARALLEL:-2}
+fixed=()
+# A fixed seed also fixes Swift's hashing (Set and Dictionary order).
+[ -n "${FUZZ_SEED:-}" ] && fixed+=("-seed=$FUZZ_SEED")
+[ -n "${FUZZ_RUNS:-}" ] && fixed+=("-runs=$FUZZ_RUNS")
 work=$build/fuzz-run
 rm -rf "$work"
 mkdir -p "$work/corpus" "$work/artifacts" "$work/logs"
@@ -31,9 +39,9 @@ run_one() {
     mkdir -p "$work/artifacts/$h"
     # Each harness gets its own TMPDIR: the harnesses write their scratch files there.
     # SWIFT_BACKTRACE: Swift's crash reporter would run under ASan after an abort.
-    TMPDIR=$tmp SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=allocator_may_return_null=1 \
+    env TMPDIR=$tmp SWIFT_BACKTRACE=enable=no ${FUZZ_SEED:+SWIFT_DETERMINISTIC_HASHING=1} ASAN_OPTIONS=allocator_may_return_null=1 \
         "$build/debug/$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-        -max_len="$(max_len "$h")" -print_final_stats=1 -detect_leaks="${FUZZ_LEAKS:-0}" \
+        -max_len="$(max_len "$h")" -print_final_stats=1 -detect_leaks="${FUZZ_LEAKS:-0}" "${fixed[@]}" \
         -artifact_prefix="$work/artifacts/$h/" "$work/corpus/$h" >"$work/logs/$h.log" 2>&1
     echo $? >"$work/logs/$h.status"
 }
@@ -51,7 +59,7 @@ for h in "$@"; do
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/logs/$h.log" | grep -o '[0-9]*$')
     cov=$(grep -o 'cov: [0-9]*' "$work/logs/$h.log" | tail -1)
     if [ "$status" = 0 ]; then
-        echo "fuzz: $h ok (${seconds}s, ${runs:-?} inputs, ${cov:-cov ?})"
+        echo "fuzz: $h ok (${runs:-?} inputs${FUZZ_SEED:+, seed $FUZZ_SEED}, ${cov:-cov ?})"
     else
         failed=1
         echo "fuzz: $h FAILED (status $status); log: $work/logs/$h.log; artifacts:"
