@@ -108,6 +108,15 @@ extension ImageSync {
             Cleanup.unregister(token)
         }
         let ledger = TransferLedger(directory: workDir + "/kept")
+        // Store images named after a registry repository (pulled from it): their
+        // layers can be mounted from there, whichever of their names is pushed first.
+        for unit in units {
+            guard case let .entries(entries) = unit.kind else { continue }
+            for entry in entries {
+                let layers = entry.images.flatMap { $0.layers.map(\.digest) + [$0.config.digest] }
+                for name in entry.names { ledger.hint(layers, registry: name.domain, repository: name.path) }
+            }
+        }
         let pool = WorkerPool(threads: max(1, min(options.images, units.count)), name: "sync", stackSize: 4 << 20)
         defer { pool.close(cancelQueued: true) }
         let shared = UncheckedBox((target, source, destination, options, ledger, workDir))

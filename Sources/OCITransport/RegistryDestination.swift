@@ -253,7 +253,7 @@ public final class RegistryDestination: ImageDestination, @unchecked Sendable {
                 ledger?.record(d.digest, registry: registry, repository: repository)
                 return .existed
             }
-            let candidates = mountFrom + (ledger?.repositories(holding: d.digest, registry: registry) ?? [])
+            let candidates = mountFrom + (ledger?.mountSources(d.digest, registry: registry) ?? [])
             var tried = Set<String>()
             for from in candidates where from != repository && tried.insert(from).inserted {
                 if try client.mountBlob(repository: repository, digest: d.digest, from: from) {

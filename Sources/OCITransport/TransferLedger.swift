@@ -25,6 +25,7 @@ public final class TransferLedger: @unchecked Sendable {
     private var kept: [Digest: String] = [:]
     private var fetching: Set<Digest> = []
     private var holders: [String: [Digest: [String]]] = [:]
+    private var hints: [String: [Digest: [String]]] = [:]
     private var pushing: Set<String> = []
     private var counter = 0
 
@@ -106,6 +107,29 @@ public final class TransferLedger: @unchecked Sendable {
     /// Repositories of `registry` this run knows to hold `digest`.
     public func repositories(holding digest: Digest, registry: String) -> [String] {
         condition.withLock { holders[registry]?[digest] ?? [] }
+    }
+
+    /// Repositories to try mounting `digest` from: those this run knows to
+    /// hold it, then those only `hint` named.
+    public func mountSources(_ digest: Digest, registry: String) -> [String] {
+        condition.withLock {
+            let known = holders[registry]?[digest] ?? []
+            return known + (hints[registry]?[digest] ?? []).filter { !known.contains($0) }
+        }
+    }
+
+    /// Records that `repository` of `registry` may hold `digests` (an image
+    /// of the run is named after it: it was pulled from there): a place to
+    /// mount from, never taken for present. A sync pushing several names of
+    /// one image mounts from there whichever name goes first.
+    public func hint(_ digests: [Digest], registry: String, repository: String) {
+        condition.withLock {
+            for d in digests {
+                var list = hints[registry]?[d] ?? []
+                if !list.contains(repository) { list.append(repository) }
+                hints[registry, default: [:]][d] = list
+            }
+        }
     }
 
     /// Records that `repository` of `registry` holds `digest`.
