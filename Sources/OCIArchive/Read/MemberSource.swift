@@ -93,3 +93,29 @@ public enum ArchiveMembers {
         return try TarReader(path: path, progress: progress, limits: limits)
     }
 }
+
+/// One member read from its place in a file (`ScannedArchive` stages the
+/// largest layer of a tar file this way before scanning the rest).
+final class LocatedMember: LocatableMemberSource {
+    let name: String
+    private let path: String
+    private let location: MemberLocation
+
+    init(name: String, path: String, location: MemberLocation) {
+        self.name = name
+        self.path = path
+        self.location = location
+    }
+
+    func next() throws -> TarEntry? { nil }
+
+    func location(size: Int64) -> MemberLocation? { location }
+
+    func readData(into sink: ByteSink) throws -> Int64 {
+        let n = try location.copy(into: sink)
+        guard n == location.size else {
+            throw CoreError.malformed(context: "\(name): member \(path)", message: "the file ends \(location.size - n) bytes before the member does")
+        }
+        return n
+    }
+}

@@ -24,7 +24,7 @@ struct RecodeJob: Sendable {
         do {
             let pipeline = try RecodePipeline(from: from, plan: plan, writer: writer, large: large, context: context)
             let sink: ByteSink = task.map { CountingSink(forwardingTo: pipeline.input, progress: $0.bytes) } ?? pipeline.input
-            let copied = try Self.copy(location, into: sink)
+            let copied = try location.copy(into: sink)
             guard copied == location.size else {
                 throw CoreError.malformed(context: context, message: "\(location.path) changed while being read (\(copied) of \(location.size) bytes at offset \(location.offset))")
             }
@@ -33,25 +33,6 @@ struct RecodeJob: Sendable {
             writer.abandon()
             throw error
         }
-    }
-
-    /// Streams `location.size` bytes from `location.offset` of its file.
-    static func copy(_ location: MemberLocation, into sink: ByteSink) throws -> Int64 {
-        let file = try FileSource(path: location.path)
-        guard lseek(file.fd, off_t(location.offset), SEEK_SET) == off_t(location.offset) else {
-            throw CoreError.io(context: "seek \(location.path)", errno: errno)
-        }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        var left = location.size
-        while left > 0 {
-            let want = Int(min(Int64(buffer.count), left))
-            let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
-            if n == 0 { break }
-            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            left -= Int64(n)
-        }
-        return location.size - left
     }
 }
 

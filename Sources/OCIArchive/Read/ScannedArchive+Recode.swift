@@ -28,6 +28,27 @@ struct MemberLocation: Sendable {
     let size: Int64
 }
 
+extension MemberLocation {
+    /// Streams `size` bytes from `offset` of its file; fewer when the file is shorter.
+    func copy(into sink: ByteSink) throws -> Int64 {
+        let file = try FileSource(path: path)
+        guard lseek(file.fd, off_t(offset), SEEK_SET) == off_t(offset) else {
+            throw CoreError.io(context: "seek \(path)", errno: errno)
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        var left = size
+        while left > 0 {
+            let want = Int(min(Int64(buffer.count), left))
+            let n = try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]))
+            if n == 0 { break }
+            try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            left -= Int64(n)
+        }
+        return size - left
+    }
+}
+
 /// A member source whose members can be read again from a file.
 protocol LocatableMemberSource: MemberSource {
     /// The current member's location (call between `next()` and reading its data).

@@ -54,10 +54,24 @@ final class ScannedArchive {
         let progress = context.progress
         if let recoding = context.recoding { scan.recodePool = RecodePool(workers: recoding.workers) }
         do {
+            // The largest layer first (see `largestLayer`): staged before the
+            // scan, from its place in the file, and passed over when the scan gets there.
+            var early: (offset: Int64, digest: Digest)?
+            if context.recoding == nil, let reader = source as? TarReader, let first = largestLayer(of: reader) {
+                let task = progress?.task(id: first.path, label: first.path, phase: "read", total: first.location.size)
+                let blob = try scan.ingest(LocatedMember(name: source.name, path: first.path, location: first.location),
+                                           path: first.path, size: first.location.size, task: task)
+                task?.finish()
+                early = (first.location.offset, blob.digest)
+            }
             while let entry = try source.next() {
                 let path = entry.normalizedPath
                 switch entry.kind {
                 case .regular:
+                    if let e = early, (source as? LocatableMemberSource)?.location(size: entry.size)?.offset == e.offset {
+                        scan.members[path] = e.digest
+                        continue
+                    }
                     if entry.sparseRegions != nil {
                         // Never expanded: a 10 KB member could claim exabytes of holes.
                         scan.sparseMembers.insert(path)
@@ -98,6 +112,31 @@ final class ScannedArchive {
         return scan
     }
 
+    /// The member to stage before the others when `reader` reads a plain
+    /// tar file (which can be read out of order): its largest member when
+    /// that is a gzip or zstd blob of at least 32 MiB. Its inflate is the
+    /// longest single job of a load and would otherwise start only when the
+    /// scan reaches it, often last (layers are written in stack order, the
+    /// base layer is often the largest), and then run alone on one core.
+    /// Only headers are read (libarchive seeks over the data); nil for any
+    /// doubt: more than 4,096 members, a header error, another kind of input.
+    static func largestLayer(of reader: TarReader) -> (path: String, location: MemberLocation)? {
+        guard let file = reader.filePath, let headers = try? TarReader(path: file, limits: reader.limits) else { return nil }
+        var best: (path: String, location: MemberLocation)?
+        var count = 0
+        while let e = try? headers.next() {
+            count += 1
+            guard count <= 4096 else { return nil }
+            let path = e.normalizedPath
+            guard e.kind == .regular, !e.isSparse, !metadataNames.contains(path), e.size > best?.location.size ?? (32 << 20),
+                  let location = headers.location(size: e.size) else { continue }
+            best = (path, location)
+        }
+        guard let best, let head = try? head(of: best.location),
+              [.gzip, .zstd].contains(Compression.detect(head)) else { return nil }
+        return best
+    }
+
     /// Waits for the deferred diff_id computations and records them.
     private func collectDiffIDs() {
         for (digest, outcome) in verifier.wait() {
@@ -118,8 +157,16 @@ final class ScannedArchive {
         // from the staging file, read as it grows (the job starts before the
         // first byte is written), so layers inflate in parallel with each
         // other and with the reading of the archive.
+        // A compressed blob read from a file is hashed on this thread: other
+        // cores are busy inflating layers, and handing its bytes to a hashing
+        // thread would only add a copy. Others (a plain tar layer, or bytes
+        // whose compression is not known yet) are hashed on another core.
         let parallel = size >= 4 << 20
-        let writer = try staging.beginStaging(parallel: parallel, follow: parallel)
+        var compressed = false
+        if parallel, let location = (source as? LocatableMemberSource)?.location(size: size), let head = try? Self.head(of: location) {
+            compressed = [.gzip, .zstd].contains(Compression.detect(head))
+        }
+        let writer = try staging.beginStaging(parallel: parallel && !compressed, follow: parallel)
         let digester = LayerDigester(context: "\(name): \(path)", decode: !parallel)
         do {
             let ticket = try writer.growth.map { try verifier.follow(path: writer.path, growth: $0, context: "\(name): \(path)") }
