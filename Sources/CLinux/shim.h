@@ -22,6 +22,20 @@ extern int fremovexattr(int __fd, const char *__name);
 extern int pthread_setname_np(unsigned long __target_thread, const char *__name);
 #endif
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+/* Allocations of `bytes` and more are mapped and unmapped on their own
+   (glibc's M_MMAP_THRESHOLD, fixed: no dynamic raise); no-op elsewhere. */
+static inline void ocitool_map_allocations_from(int bytes) {
+#if defined(__GLIBC__)
+    (void)mallopt(M_MMAP_THRESHOLD, bytes);
+#else
+    (void)bytes;
+#endif
+}
+
 /* Start write-back of a file range without waiting (no-op elsewhere). */
 static inline int ocitool_start_writeback(int fd, long long offset, long long length) {
 #if defined(__linux__)

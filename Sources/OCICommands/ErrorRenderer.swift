@@ -31,6 +31,7 @@ public enum OCIToolMain {
     /// Parses the command line, runs the verb, exits.
     public static func main(_ arguments: [String]? = nil) -> Never {
         Cleanup.installSignalHandlers()
+        AllocationPolicy.mapLargeBuffers()
         let threadsAtStart = ThreadCount.current()
         var command: ParsableCommand
         let normalized: [String]
