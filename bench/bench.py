@@ -267,6 +267,7 @@ def main():
     store_gz = os.path.join(prep, "store-gz")  # the gzip OCI layout loaded: same blobs umoci unpacks
     raw_layout = os.path.join(prep, "layout-raw")
     oci_layout = os.path.join(a.img, "oci-layout")
+    merged_tree = os.path.join(prep, "merged-rootfs")  # ocitool unpack of the image, for raw.export
 
     def prepare():
         os.makedirs(prep, exist_ok=True)
@@ -277,6 +278,8 @@ def main():
             image_id = subprocess.run([ob, "images", "-q", "--no-trunc", "--root", store_gz], check=True,
                                       capture_output=True, text=True).stdout.split()[0]
             subprocess.run([ob, "tag", "--root", store_gz, image_id, "big:latest"], check=True)
+        if not os.path.isdir(merged_tree):
+            subprocess.run([ob, "unpack", "--root", store_gz, "big:latest", merged_tree], check=True)
         if not os.path.exists(os.path.join(raw_layout, "index.json")):
             subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", "--dest-oci-accept-uncompressed-layers",
                             f"docker-archive:{docker_tar}", f"oci:{raw_layout}:big"], check=True)
@@ -295,6 +298,16 @@ def main():
          lambda d: [ob, "unpack", "--root", store_gz, "big:latest", f"{d}/rootfs"]),
         ("umoci.unpack", "umoci raw unpack (same gzip OCI layout) -> fresh dir",
          lambda d: ["umoci", "raw", "unpack", "--image", f"{oci_layout}:big", f"{d}/rootfs"]),
+        # The pipe limit: each layer inflated and extracted by GNU tar, in
+        # order, into one directory (whiteouts land as plain .wh. files).
+        ("raw.unpack", "raw: igzip -dc LAYER | tar -x, each layer in order -> fresh dir (no whiteout handling)",
+         lambda d: ["sh", "-c", f"mkdir {d}/rootfs && for b in {blobs}; do igzip -dc $b | tar -x -C {d}/rootfs || exit 1; done"]),
+        ("ocitool.export", "ocitool export (gzip layers from the store) -> one merged tar",
+         lambda d: [ob, "export", "--root", store_gz, "-o", f"{d}/out.tar", "big:latest"]),
+        # No crane here: the streaming limit is GNU tar writing the merged
+        # tree (made once by ocitool unpack, untimed) as one tar.
+        ("raw.export", "raw: tar -c of the merged tree (already unpacked) -> one tar",
+         lambda d: ["tar", "-cf", f"{d}/out.tar", "-C", merged_tree, "."]),
     ]
     # convert: archive to archive, no store (targets: oci+gzip -> docker >= 3x skopeo,
     # docker -> oci+gzip >= 2x with output <= 10% larger, zstd >= 2x).
@@ -338,6 +351,8 @@ def main():
     names = [n for n, _, _ in cases] + registry_names
     pairs = [(n, n.replace("ocitool.", "skopeo.", 1)) for n in names if n.startswith("ocitool.")]
     pairs += [(n, n.replace("ocitool.", "umoci.", 1)) for n in names if n.startswith("ocitool.")]
+    # unpack and export beside the raw tools' limit (wall: within 1.5x is the target).
+    pairs += [(n, n.replace("ocitool.", "raw.", 1)) for n in names if n in ("ocitool.unpack", "ocitool.export")]
     table(rows, pairs)
 
 

@@ -211,3 +211,107 @@ package final class IsalGzipEncoder: ByteSink {
         try next.finish()
     }
 }
+
+/// Pull-mode igzip for `TarReader`: inflates the compressed bytes `refill`
+/// reads into the caller's buffer, at most one buffer per call, so output
+/// stays bounded whatever the compression ratio. Concatenated members are
+/// read and each member's CRC checked; after a member, zero padding or
+/// bytes that cannot start another member end the stream (as libarchive's
+/// gzip filter does: a tar reader stops at its end-of-archive blocks
+/// anyway); a truncated member or corrupt data is an error.
+package final class IsalGzipInflater {
+    private let state: UnsafeMutablePointer<inflate_state>
+    private let input: UnsafeMutableRawPointer
+    private let inputSize: Int
+    private let refill: (UnsafeMutableRawPointer, Int) throws -> Int
+    private let context: String
+    private var endOfInput = false
+    private var finished = false
+
+    /// - Parameters:
+    ///   - first: the first bytes of the stream (already read by the caller).
+    ///   - refill: reads up to the given count of further compressed bytes
+    ///     into the buffer; 0 at the end of the input.
+    package init(first: UnsafeRawBufferPointer, inputSize: Int = 256 << 10, context: String,
+                 refill: @escaping (UnsafeMutableRawPointer, Int) throws -> Int) {
+        self.context = context
+        self.refill = refill
+        self.inputSize = max(inputSize, first.count)
+        input = .allocate(byteCount: self.inputSize, alignment: 64)
+        if let base = first.baseAddress, first.count > 0 { input.copyMemory(from: base, byteCount: first.count) }
+        state = .allocate(capacity: 1)
+        UnsafeMutableRawPointer(state).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<inflate_state>.size)
+        isal_inflate_init(state)
+        state.pointee.crc_flag = UInt32(ISAL_GZIP)
+        state.pointee.next_in = input.assumingMemoryBound(to: UInt8.self)
+        state.pointee.avail_in = UInt32(truncatingIfNeeded: first.count)
+    }
+
+    deinit {
+        state.deallocate()
+        input.deallocate()
+    }
+
+    private var memberDone: Bool { state.pointee.block_state == ISAL_BLOCK_FINISH }
+
+    /// Reads more compressed input when all of it is used; false at its end.
+    private func fill() throws -> Bool {
+        if state.pointee.avail_in > 0 { return true }
+        if endOfInput { return false }
+        let n = try refill(input, inputSize)
+        if n <= 0 {
+            endOfInput = true
+            return false
+        }
+        state.pointee.next_in = input.assumingMemoryBound(to: UInt8.self)
+        state.pointee.avail_in = UInt32(truncatingIfNeeded: n)
+        return true
+    }
+
+    /// Inflates into `buffer`; returns the bytes written, 0 at the end of the stream.
+    package func read(into buffer: UnsafeMutableRawPointer, capacity: Int) throws -> Int {
+        var produced = 0
+        while produced < capacity && !finished {
+            if memberDone {
+                // Zero padding after a member is skipped; other bytes start a new member.
+                while state.pointee.avail_in > 0 && state.pointee.next_in.pointee == 0 {
+                    state.pointee.next_in += 1
+                    state.pointee.avail_in -= 1
+                }
+                guard try fill() else {
+                    finished = true
+                    break
+                }
+                if state.pointee.next_in.pointee == 0 { continue }
+                // Bytes that cannot start a member end the stream, as in
+                // libarchive's gzip filter (which this reader replaces).
+                if state.pointee.next_in.pointee != 0x1f || (state.pointee.avail_in > 1 && state.pointee.next_in[1] != 0x8b) {
+                    finished = true
+                    break
+                }
+                let next = state.pointee.next_in, left = state.pointee.avail_in
+                isal_inflate_reset(state)
+                state.pointee.crc_flag = UInt32(ISAL_GZIP)
+                state.pointee.next_in = next
+                state.pointee.avail_in = left
+            }
+            guard try fill() else {
+                throw CoreError.compression(context: context, message: "gzip stream is truncated (unexpected end of data)")
+            }
+            let room = capacity - produced
+            let before = state.pointee.avail_in
+            state.pointee.next_out = (buffer + produced).assumingMemoryBound(to: UInt8.self)
+            state.pointee.avail_out = UInt32(truncatingIfNeeded: room)
+            let rc = isal_inflate(state)
+            let made = room - Int(state.pointee.avail_out)
+            produced += made
+            if rc < 0 {
+                throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip error \(rc))")
+            }
+            if made == 0 && state.pointee.avail_in == before && !memberDone {
+                throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip makes no progress, status \(rc))")
+            }
+        }
+        return produced
+    }
+}
