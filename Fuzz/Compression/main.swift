@@ -51,6 +51,43 @@ func roundTrip(_ payload: [UInt8], name: String, chunk: Int, _ make: (ByteSink) 
     }
 }
 
+/// The pull-mode inflater `TarReader` uses, refilled `chunk` bytes at a
+/// time and read `capacity` bytes at a time; nil when it refuses the input
+/// (or its output passes `outputLimit`).
+func inflatePull(_ input: [UInt8], chunk: Int, capacity: Int) -> (Digest, Int64)? {
+    final class Cursor { var offset = 0 }
+    let cursor = Cursor()
+    let first = min(chunk, input.count)
+    cursor.offset = first
+    let inflater = input.withUnsafeBytes { raw in
+        IsalGzipInflater(first: UnsafeRawBufferPointer(rebasing: raw[0..<first]), inputSize: chunk, context: "fuzz") { buffer, count in
+            let n = min(count, chunk, input.count - cursor.offset)
+            if n > 0 {
+                input.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress! + cursor.offset, byteCount: n) }
+                cursor.offset += n
+            }
+            return n
+        }
+    }
+    let out = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+    defer { out.deallocate() }
+    let sink = DigestingSink()
+    var total: Int64 = 0
+    do {
+        while true {
+            let n = try inflater.read(into: out, capacity: capacity)
+            Fuzz.check((0...capacity).contains(n), "the inflater returned \(n) bytes for a \(capacity)-byte buffer")
+            if n == 0 { break }
+            total += Int64(n)
+            if total > outputLimit { return nil }
+            try sink.write(UnsafeRawBufferPointer(start: out, count: n))
+        }
+        return (try sink.digest(), total)
+    } catch {
+        return nil
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCompression(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     guard let data, size > 0 else { return 0 }
@@ -62,6 +99,12 @@ public func fuzzCompression(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt 
     let isal = decode(input, chunk: chunk) { IsalGzipDecoder(into: $0, context: "fuzz") }
     if let zlib, let isal {
         Fuzz.check(zlib == isal, "zlib and ISA-L decode the same gzip stream differently (\(zlib.1) vs \(isal.1) bytes)")
+    }
+    // What the push decoder accepts, the pull inflater reads the same
+    // (it also stops quietly at bytes after a member that cannot start one).
+    let pulled = inflatePull(input, chunk: chunk, capacity: 1 + Int(input.last ?? 0) * 263 % 70_001)
+    if let isal {
+        Fuzz.check(pulled.map { $0 == isal } == true, "the pull inflater reads an accepted gzip stream differently (\(pulled?.1 ?? -1) vs \(isal.1) bytes)")
     }
     let whole = decode(input, chunk: max(1, input.count), { try GzipDecoder(into: $0, context: "fuzz") })
     Fuzz.check(zlib.map(\.0) == whole.map(\.0), "zlib's output or verdict depends on the chunking")
