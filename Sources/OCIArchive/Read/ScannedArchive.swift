@@ -132,9 +132,14 @@ final class ScannedArchive {
                   let location = headers.location(size: e.size) else { continue }
             best = (path, location)
         }
-        guard let best, let head = try? head(of: best.location),
-              [.gzip, .zstd].contains(Compression.detect(head)) else { return nil }
+        guard let best, startsCompressed(best.location) else { return nil }
         return best
+    }
+
+    /// Whether the member at `location` starts as a gzip or zstd stream.
+    static func startsCompressed(_ location: MemberLocation) -> Bool {
+        guard let head = try? head(of: location) else { return false }
+        return [.gzip, .zstd].contains(Compression.detect(head))
     }
 
     /// Waits for the deferred diff_id computations and records them.
@@ -162,10 +167,7 @@ final class ScannedArchive {
         // thread would only add a copy. Others (a plain tar layer, or bytes
         // whose compression is not known yet) are hashed on another core.
         let parallel = size >= 4 << 20
-        var compressed = false
-        if parallel, let location = (source as? LocatableMemberSource)?.location(size: size), let head = try? Self.head(of: location) {
-            compressed = [.gzip, .zstd].contains(Compression.detect(head))
-        }
+        let compressed = parallel && ((source as? LocatableMemberSource)?.location(size: size).map(Self.startsCompressed) ?? false)
         let writer = try staging.beginStaging(parallel: parallel && !compressed, follow: parallel)
         let digester = LayerDigester(context: "\(name): \(path)", decode: !parallel)
         do {
