@@ -24,10 +24,7 @@ struct RecodeJob: Sendable {
         do {
             let pipeline = try RecodePipeline(from: from, plan: plan, writer: writer, large: large, context: context)
             let sink: ByteSink = task.map { CountingSink(forwardingTo: pipeline.input, progress: $0.bytes) } ?? pipeline.input
-            let copied = try location.copy(into: sink)
-            guard copied == location.size else {
-                throw CoreError.malformed(context: context, message: "\(location.path) changed while being read (\(copied) of \(location.size) bytes at offset \(location.offset))")
-            }
+            try location.copy(into: sink, context: context)
             return try pipeline.finish(size: location.size)
         } catch {
             writer.abandon()

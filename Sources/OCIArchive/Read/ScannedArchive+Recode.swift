@@ -29,8 +29,10 @@ struct MemberLocation: Sendable {
 }
 
 extension MemberLocation {
-    /// Streams `size` bytes from `offset` of its file; fewer when the file is shorter.
-    func copy(into sink: ByteSink) throws -> Int64 {
+    /// Streams `size` bytes from `offset` of its file.
+    /// - Throws: `CoreError.malformed` (under `context`) when the file ends
+    ///   first: it changed since its headers were read.
+    func copy(into sink: ByteSink, context: String) throws {
         let file = try FileSource(path: path)
         guard lseek(file.fd, off_t(offset), SEEK_SET) == off_t(offset) else {
             throw CoreError.io(context: "seek \(path)", errno: errno)
@@ -45,7 +47,9 @@ extension MemberLocation {
             try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             left -= Int64(n)
         }
-        return size - left
+        guard left == 0 else {
+            throw CoreError.malformed(context: context, message: "\(path) changed while being read (\(size - left) of \(size) bytes at offset \(offset))")
+        }
     }
 }
 
