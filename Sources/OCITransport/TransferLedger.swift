@@ -124,21 +124,22 @@ public final class TransferLedger: @unchecked Sendable {
     /// one image mounts from there whichever name goes first.
     public func hint(_ digests: [Digest], registry: String, repository: String) {
         condition.withLock {
-            for d in digests {
-                var list = hints[registry]?[d] ?? []
-                if !list.contains(repository) { list.append(repository) }
-                hints[registry, default: [:]][d] = list
-            }
+            for d in digests { Self.add(repository, to: &hints, registry: registry, digest: d) }
         }
     }
 
     /// Records that `repository` of `registry` holds `digest`.
     public func record(_ digest: Digest, registry: String, repository: String) {
         condition.withLock {
-            var list = holders[registry]?[digest] ?? []
-            if !list.contains(repository) { list.append(repository) }
-            holders[registry, default: [:]][digest] = list
+            Self.add(repository, to: &holders, registry: registry, digest: digest)
         }
+    }
+
+    /// Adds `repository` to `table[registry][digest]` once (call under the lock).
+    private static func add(_ repository: String, to table: inout [String: [Digest: [String]]], registry: String, digest: Digest) {
+        var list = table[registry]?[digest] ?? []
+        if !list.contains(repository) { list.append(repository) }
+        table[registry, default: [:]][digest] = list
     }
 
     /// Runs `body` as the only transfer of `digest` to `registry` in
