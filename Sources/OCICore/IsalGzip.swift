@@ -12,7 +12,8 @@ private let isalOutChunk = 512 << 10
 /// them and each is passed on when full: the decompressed stream is never
 /// copied. Otherwise it inflates into its own 512 KiB buffer.
 package final class IsalGzipDecoder: ByteSink {
-    private let state: UnsafeMutablePointer<inflate_state>
+    private let inflate = GzipInflateState()
+    private var state: UnsafeMutablePointer<inflate_state> { inflate.pointer }
     private let next: ByteSink
     private let lender: BufferLendingSink?
     private let context: String
@@ -28,20 +29,15 @@ package final class IsalGzipDecoder: ByteSink {
         self.next = next
         self.context = context
         lender = (next as? BufferLendingSink).flatMap { $0.lentBufferSize > 0 ? $0 : nil }
-        state = .allocate(capacity: 1)
-        UnsafeMutableRawPointer(state).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<inflate_state>.size)
-        isal_inflate_init(state)
-        state.pointee.crc_flag = UInt32(ISAL_GZIP)
         out = lender == nil ? .allocate(capacity: isalOutChunk) : nil
     }
 
     deinit {
         if let lent, let lender { lender.returnBorrowed(lent) }
-        state.deallocate()
         out?.deallocate()
     }
 
-    private var memberDone: Bool { state.pointee.block_state == ISAL_BLOCK_FINISH }
+    private var memberDone: Bool { inflate.memberDone }
 
     /// Where the next inflate call writes, and how much room there is.
     private func outputTarget() throws -> (UnsafeMutablePointer<UInt8>, Int) {
@@ -80,8 +76,7 @@ package final class IsalGzipDecoder: ByteSink {
                     remaining -= 1
                     continue
                 }
-                isal_inflate_reset(state)
-                state.pointee.crc_flag = UInt32(ISAL_GZIP)
+                inflate.startNextMember()
             }
             // Feed at most 4 GiB - 1 at a time (avail_in is 32-bit).
             let chunk = min(remaining, Int(UInt32.max))
@@ -98,7 +93,7 @@ package final class IsalGzipDecoder: ByteSink {
             let produced = room - Int(state.pointee.avail_out)
             try deliver(target, produced)
             if rc < 0 {
-                throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip error \(rc))")
+                throw GzipInflateState.corrupt(rc, context)
             }
             if memberDone { continue }
             // Input used up and output not full: wait for more input.
@@ -106,7 +101,7 @@ package final class IsalGzipDecoder: ByteSink {
             // Every call consumes input or produces output; one that does
             // neither would repeat forever.
             if consumed == 0 && produced == 0 {
-                throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip makes no progress, status \(rc))")
+                throw GzipInflateState.noProgress(rc, context)
             }
         }
     }
@@ -116,7 +111,7 @@ package final class IsalGzipDecoder: ByteSink {
         finished = true
         guard sawInput else { throw CoreError.compression(context: context, message: "gzip stream is empty") }
         guard memberDone else {
-            throw CoreError.compression(context: context, message: "gzip stream is truncated (unexpected end of data)")
+            throw GzipInflateState.truncated(context)
         }
         if let lender, let buffer = lent {
             lent = nil
@@ -212,6 +207,44 @@ package final class IsalGzipEncoder: ByteSink {
     }
 }
 
+/// An igzip inflate state for gzip streams (each member's CRC checked), one
+/// member after another: what `IsalGzipDecoder` and `IsalGzipInflater` share.
+private final class GzipInflateState {
+    let pointer: UnsafeMutablePointer<inflate_state>
+
+    init() {
+        pointer = .allocate(capacity: 1)
+        UnsafeMutableRawPointer(pointer).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<inflate_state>.size)
+        isal_inflate_init(pointer)
+        pointer.pointee.crc_flag = UInt32(ISAL_GZIP)
+    }
+
+    deinit { pointer.deallocate() }
+
+    var memberDone: Bool { pointer.pointee.block_state == ISAL_BLOCK_FINISH }
+
+    /// Starts the next member where the input stands.
+    func startNextMember() {
+        let next = pointer.pointee.next_in, left = pointer.pointee.avail_in
+        isal_inflate_reset(pointer)
+        pointer.pointee.crc_flag = UInt32(ISAL_GZIP)
+        pointer.pointee.next_in = next
+        pointer.pointee.avail_in = left
+    }
+
+    static func corrupt(_ rc: Int32, _ context: String) -> CoreError {
+        .compression(context: context, message: "gzip data is corrupt (igzip error \(rc))")
+    }
+
+    static func noProgress(_ rc: Int32, _ context: String) -> CoreError {
+        .compression(context: context, message: "gzip data is corrupt (igzip makes no progress, status \(rc))")
+    }
+
+    static func truncated(_ context: String) -> CoreError {
+        .compression(context: context, message: "gzip stream is truncated (unexpected end of data)")
+    }
+}
+
 /// Pull-mode igzip for `TarReader`: inflates the compressed bytes `refill`
 /// reads into the caller's buffer, at most one buffer per call, so output
 /// stays bounded whatever the compression ratio. Concatenated members are
@@ -220,7 +253,8 @@ package final class IsalGzipEncoder: ByteSink {
 /// gzip filter does: a tar reader stops at its end-of-archive blocks
 /// anyway); a truncated member or corrupt data is an error.
 package final class IsalGzipInflater {
-    private let state: UnsafeMutablePointer<inflate_state>
+    private let inflate = GzipInflateState()
+    private var state: UnsafeMutablePointer<inflate_state> { inflate.pointer }
     private let input: UnsafeMutableRawPointer
     private let inputSize: Int
     private let refill: (UnsafeMutableRawPointer, Int) throws -> Int
@@ -239,20 +273,13 @@ package final class IsalGzipInflater {
         self.inputSize = max(inputSize, first.count)
         input = .allocate(byteCount: self.inputSize, alignment: 64)
         if let base = first.baseAddress, first.count > 0 { input.copyMemory(from: base, byteCount: first.count) }
-        state = .allocate(capacity: 1)
-        UnsafeMutableRawPointer(state).initializeMemory(as: UInt8.self, repeating: 0, count: MemoryLayout<inflate_state>.size)
-        isal_inflate_init(state)
-        state.pointee.crc_flag = UInt32(ISAL_GZIP)
         state.pointee.next_in = input.assumingMemoryBound(to: UInt8.self)
         state.pointee.avail_in = UInt32(truncatingIfNeeded: first.count)
     }
 
-    deinit {
-        state.deallocate()
-        input.deallocate()
-    }
+    deinit { input.deallocate() }
 
-    private var memberDone: Bool { state.pointee.block_state == ISAL_BLOCK_FINISH }
+    private var memberDone: Bool { inflate.memberDone }
 
     /// Reads more compressed input when all of it is used; false at its end.
     private func fill() throws -> Bool {
@@ -289,14 +316,10 @@ package final class IsalGzipInflater {
                     finished = true
                     break
                 }
-                let next = state.pointee.next_in, left = state.pointee.avail_in
-                isal_inflate_reset(state)
-                state.pointee.crc_flag = UInt32(ISAL_GZIP)
-                state.pointee.next_in = next
-                state.pointee.avail_in = left
+                inflate.startNextMember()
             }
             guard try fill() else {
-                throw CoreError.compression(context: context, message: "gzip stream is truncated (unexpected end of data)")
+                throw GzipInflateState.truncated(context)
             }
             let room = capacity - produced
             let before = state.pointee.avail_in
@@ -306,10 +329,10 @@ package final class IsalGzipInflater {
             let made = room - Int(state.pointee.avail_out)
             produced += made
             if rc < 0 {
-                throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip error \(rc))")
+                throw GzipInflateState.corrupt(rc, context)
             }
             if made == 0 && state.pointee.avail_in == before && !memberDone {
-                throw CoreError.compression(context: context, message: "gzip data is corrupt (igzip makes no progress, status \(rc))")
+                throw GzipInflateState.noProgress(rc, context)
             }
         }
         return produced
