@@ -44,7 +44,12 @@ struct ExportCommand: ParsableCommand {
         defer { reader.close() }
         let chosen = try reader.image(platform: try union.parsedPlatform())
         let warn: (String) -> Void = { Console.err("warning: \($0)") }
-        let report = try UnionExporter.export(LayerSource.layers(of: chosen), to: BufferedSink(out.sink), name: out.name,
+        // The writes (kernel copies into the page cache or a pipe) run on
+        // another core while this thread inflates and reads the layers.
+        let writer = AsyncSink(inner: out.sink, slots: 4, slotSize: 1 << 20, name: "write")
+        defer { writer.abandon() }  // before out.abandon(): no write after the output is discarded
+        let sink = BufferedSink(writer)
+        let report = try UnionExporter.export(LayerSource.layers(of: chosen), to: sink, name: out.name,
                                               limits: union.limits, skipUnsafe: skipUnsafe, warn: warn)
         try out.commit()
         if report.skippedOther > 0 {

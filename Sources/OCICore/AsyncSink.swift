@@ -26,11 +26,12 @@ package final class AsyncSink: ByteSink, BufferLendingSink, @unchecked Sendable 
     private let maxBuffers: Int
     private var finished = false
 
-    package init(inner: ByteSink, slots: Int = 4, slotSize: Int = 256 << 10) {
+    /// - Parameter name: names the worker thread (`ocitool-NAME`).
+    package init(inner: ByteSink, slots: Int = 4, slotSize: Int = 256 << 10, name: String = "hash") {
         shared = Shared(inner: inner)
         self.slotSize = slotSize
         maxBuffers = max(1, slots) + 1
-        pool = WorkerPool(threads: 1, maxQueued: max(1, slots), name: "hash")
+        pool = WorkerPool(threads: 1, maxQueued: max(1, slots), name: name)
     }
 
     deinit {
@@ -107,6 +108,14 @@ package final class AsyncSink: ByteSink, BufferLendingSink, @unchecked Sendable 
         pool.close()
         if let e = lock.withLock({ shared.failure }) { throw e }
         try inner.finish()
+    }
+
+    /// Drops the writes not started yet and waits for the running one: after
+    /// it, `inner` is no longer used (call it before discarding what `inner`
+    /// writes to). Idempotent; a no-op after `finish`.
+    package func abandon() {
+        finished = true
+        pool.close(cancelQueued: true)
     }
 
     /// The buffers allocated (bounded by `slots` + 1; for tests).

@@ -1,3 +1,4 @@
+import Foundation
 import OCICore
 #if canImport(Glibc)
 import Glibc
@@ -110,28 +111,54 @@ final class UnionIndex {
     /// The last directory resolved, for the run of members that share a parent.
     private var lastDirectory: (key: [String], node: Node, generation: Int)?
 
-    /// Reads every layer once.
+    /// Reads every layer once. The first layer is read on this thread
+    /// while the others are read ahead on the other cores (inflating and,
+    /// for diff, hashing is most of the work); their members are applied
+    /// here in layer order, so the tree, the errors and the entry they name
+    /// are those of one sequential pass.
     /// - Parameters:
     ///   - hashContent: compute each regular file's SHA-256 (for diff).
     ///   - skipUnsafe: warn about unsafe entries instead of failing.
+    ///   - readAhead: read the upper layers on other cores (off: one
+    ///     thread, the same result; tests compare the two).
     init(layers: [LayerSource], limits: UnionLimits, hashContent: Bool = false, skipUnsafe: Bool = false,
-         warn: (String) -> Void = { _ in }) throws {
+         readAhead: Bool = true, warn: (String) -> Void = { _ in }) throws {
         self.layers = layers
         self.limits = limits
         meter = LimitMeter(limits)
         root = Node(name: "", header: TarEntry(path: "", kind: .directory, mode: 0o755), parent: nil, touched: -1)
+        let ahead = readAhead ? ReadAhead(layers.dropFirst(), limits: limits, hash: hashContent) : nil
+        defer { ahead?.stop() }
         for (index, layer) in layers.enumerated() {
+            func apply(_ entry: TarEntry, ordinal: Int, content: () throws -> Digest?) throws {
+                let ctx = EntryContext(layer: layer.name, entry: entry.path)
+                do {
+                    try meter.check(entry, ctx)
+                    try add(entry, layer: index, ordinal: ordinal, hash: hashContent, content: content, ctx)
+                } catch let e as LayerError where e.isUnsafeEntry && skipUnsafe {
+                    skippedUnsafe.append(e.description)
+                    warn("skipped: \(e)")
+                }
+            }
+            if index > 0, let ahead {
+                let read = ahead.wait(index - 1)
+                for (ordinal, member) in read.members.enumerated() {
+                    try apply(member.entry, ordinal: ordinal) {
+                        if let failure = member.failure { throw failure }
+                        try meter.countBytes(member.bytes, EntryContext(layer: layer.name, entry: member.entry.path))
+                        return member.digest
+                    }
+                    if let failure = member.failure { throw failure }
+                }
+                if let failure = read.failure { throw failure }
+                continue
+            }
             let reader = try layer.open(limits: limits)
             var ordinal = -1
             while let entry = try reader.next() {
                 ordinal += 1
-                let ctx = EntryContext(layer: layer.name, entry: entry.path)
-                do {
-                    try meter.check(entry, ctx)
-                    try add(entry, layer: index, ordinal: ordinal, reader: reader, hash: hashContent, ctx)
-                } catch let e as LayerError where e.isUnsafeEntry && skipUnsafe {
-                    skippedUnsafe.append(e.description)
-                    warn("skipped: \(e)")
+                try apply(entry, ordinal: ordinal) {
+                    try Self.readContent(reader, meter: meter, hash: hashContent, EntryContext(layer: layer.name, entry: entry.path))
                 }
             }
         }
@@ -176,7 +203,8 @@ final class UnionIndex {
         }
     }
 
-    private func add(_ entry: TarEntry, layer: Int, ordinal: Int, reader: TarReader, hash: Bool, _ ctx: EntryContext) throws {
+    private func add(_ entry: TarEntry, layer: Int, ordinal: Int, hash: Bool, content: () throws -> Digest?,
+                     _ ctx: EntryContext) throws {
         switch try LayerMember.classify(entry, ctx) {
         case .aufsMeta:
             return
@@ -217,7 +245,7 @@ final class UnionIndex {
                 }
             case .regular:
                 try meter.checkAnnounced(entry.size, ctx)
-                let digest = try readContent(reader, hash: hash, ctx)
+                let digest = try content()
                 node = Node(name: name, header: header, parent: parent, touched: layer)
                 node.source = (layer, ordinal)
                 if hash { node.inode = Inode(layer: layer, ordinal: ordinal, digest: digest) }
@@ -269,11 +297,10 @@ final class UnionIndex {
 
     /// Streams the current member's data, counting its logical size against
     /// the limits and, when asked, hashing it (holes of sparse files as zeros).
-    private func readContent(_ reader: TarReader, hash: Bool, _ ctx: EntryContext) throws -> Digest? {
+    fileprivate static func readContent(_ reader: TarReader, meter: LimitMeter, hash: Bool, _ ctx: EntryContext) throws -> Digest? {
         let sink = hash ? DigestingSink() : nil
         var extent = FileExtent()
         var position: Int64 = 0
-        let meter = self.meter
         func zeros(upTo end: Int64) throws {
             guard let sink else { return }
             let zero = [UInt8](repeating: 0, count: 64 << 10)
@@ -406,4 +433,93 @@ final class UnionIndex {
     private static func sortedChildren(_ n: Node) -> [Node] {
         n.children.values.sorted { $1.name.utf8.lexicographicallyPrecedes($0.name.utf8) }
     }
+}
+
+/// The layers above the first, read on a worker pool while the first is
+/// applied: each job reads one layer to its end and keeps its headers, the
+/// logical size of each regular file's data and (for diff) its digest,
+/// never the data. Each layer is metered alone, which bounds the work and
+/// the memory per layer; the running totals over the stack are counted
+/// again when the members are applied. The first failure ends the layer's
+/// record where it happened. Nil on one core or for one layer.
+private final class ReadAhead {
+    struct Member: Sendable {
+        let entry: TarEntry
+        /// Logical data bytes counted (regular files; holes included).
+        var bytes: Int64 = 0
+        var digest: Digest?
+        /// Reading the data failed: the record ends here.
+        var failure: Error?
+    }
+
+    struct Layer: Sendable {
+        var members: [Member] = []
+        /// Reading the next header failed (after `members`).
+        var failure: Error?
+    }
+
+    private let pool: WorkerPool
+    private let pending: [Pending<Layer>]
+    private let stopped: StopFlag
+
+    init?(_ layers: ArraySlice<LayerSource>, limits: UnionLimits, hash: Bool) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard !layers.isEmpty, cores > 1 else { return nil }
+        let pool = WorkerPool(threads: min(cores - 1, layers.count), name: "index")
+        let stopped = StopFlag()
+        self.pool = pool
+        self.stopped = stopped
+        pending = layers.map { layer in pool.submit { Self.read(layer, limits: limits, hash: hash, stopped: stopped) } }
+    }
+
+    /// The record of the `i`-th layer read ahead.
+    func wait(_ i: Int) -> Layer {
+        do { return try pending[i].wait() } catch { return Layer(failure: error) }
+    }
+
+    /// Ends the jobs still queued or running (their records are not used).
+    func stop() {
+        stopped.set()
+        pool.close(cancelQueued: true)
+    }
+
+    private static func read(_ layer: LayerSource, limits: UnionLimits, hash: Bool, stopped: StopFlag) -> Layer {
+        var out = Layer()
+        let meter = LimitMeter(limits)
+        do {
+            let reader = try layer.open(limits: limits)
+            while let entry = try reader.next() {
+                if stopped.isSet { throw CancellationError() }
+                let ctx = EntryContext(layer: layer.name, entry: entry.path)
+                try meter.countEntry(ctx)
+                var member = Member(entry: entry)
+                // The members whose data a sequential pass reads: regular
+                // files that are not whiteouts (their data is skipped).
+                if entry.kind == .regular, case .entry? = try? LayerMember.classify(entry, ctx) {
+                    let before = meter.bytes
+                    do {
+                        try meter.checkAnnounced(entry.size, ctx)
+                        member.digest = try UnionIndex.readContent(reader, meter: meter, hash: hash, ctx)
+                        member.bytes = meter.bytes - before
+                    } catch {
+                        member.failure = error
+                        out.members.append(member)
+                        return out
+                    }
+                }
+                out.members.append(member)
+            }
+        } catch {
+            out.failure = error
+        }
+        return out
+    }
+}
+
+/// Set once by the owner, read by workers.
+private final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }
