@@ -28,7 +28,7 @@ extension ConvertCommand {
             if Self.samePath(input, out) { throw ValidationError("\(input) would be overwritten by its own conversion; choose another --output-dir") }
             seen[out] = input
         }
-        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let cores = WorkerPool.cores
         let jobCount = min(jobs ?? cores, inputs.count)
         let perJobThreads = threads ?? max(1, cores / jobCount)
         let renderer = progressOptions.makeRenderer()

@@ -60,7 +60,7 @@ package final class ParallelGzipEncoder: ByteSink {
         self.context = context
         // Blocks of 64 KiB to 64 MiB (32-bit deflate counts), at most 256 workers.
         self.blockSize = min(max(blockSize, 64 << 10), 64 << 20)
-        self.threads = min(threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount), 256)
+        self.threads = min(threads > 0 ? threads : WorkerPool.cores, 256)
         // Worst case of deflate: stored blocks, 5 bytes per 64 KiB, plus the sync marker.
         pool = GzipWorkerPool(level: lvl, context: context, blockSize: self.blockSize,
                               outCapacity: self.blockSize + self.blockSize / 8 + (64 << 10), threads: self.threads)

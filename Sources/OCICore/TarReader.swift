@@ -66,9 +66,15 @@ public final class TarReader {
     /// data shows (a GNU `realsize` field): `readData` reports those.
     public var currentDataOffset: Int64? { dataOffset }
 
+    /// Is gzip input being inflated on another thread (`inflateAhead`)? Known after the first `next()`.
+    package var inflatesAhead: Bool { input.ahead != nil }
+
     /// Reads from an open descriptor (a pipe works: the stream is read once, forwards only).
+    /// - Parameter inflateAhead: gzip input of a large regular file is
+    ///   inflated on another thread ahead of the reader (`InflateAhead`),
+    ///   for readers that do more than parse: extracting, re-writing.
     public init(fd: Int32, name: String, ownsDescriptor: Bool = false, progress: ByteProgress? = nil, allowEmpty: Bool = false,
-                limits: Limits = .defaults) throws {
+                limits: Limits = .defaults, inflateAhead: Bool = false) throws {
         TextLocale.ensureUTF8()
         guard let a = archive_read_new() else {
             if ownsDescriptor { _ = close(fd) }
@@ -78,7 +84,7 @@ public final class TarReader {
         self.name = name
         self.progress = progress
         self.limits = limits
-        input = ReadBox(fd: fd, owns: ownsDescriptor, progress: progress, name: name)
+        input = ReadBox(fd: fd, owns: ownsDescriptor, progress: progress, name: name, inflateAhead: inflateAhead)
         // From here on deinit frees the handle and the box closes an owned descriptor.
         // Only the compressions ocitool reads. "All filters" would also take
         // weak magic numbers (raw LZMA, uuencode, rpm…) for streams, and hand
@@ -304,7 +310,12 @@ private final class ReadBox {
     static let size = 1 << 20
     /// Set by the first read, when the stream starts with gzip's magic.
     var inflater: IsalGzipInflater?
+    /// The inflater on its own thread (`inflateAhead`, a large file, more than one core).
+    var ahead: InflateAhead?
+    let inflateAhead: Bool
     var started = false
+    /// Files below this inflate on the reading thread (a thread costs more than it saves).
+    static let aheadMinimum: Int64 = 4 << 20
 
     /// Reads up to `count` bytes from the descriptor (EINTR retried).
     func readRaw(_ into: UnsafeMutableRawPointer, _ count: Int) throws -> Int {
@@ -318,8 +329,9 @@ private final class ReadBox {
         }
     }
 
-    init(fd: Int32, owns: Bool, progress: ByteProgress?, name: String) {
+    init(fd: Int32, owns: Bool, progress: ByteProgress?, name: String, inflateAhead: Bool) {
         self.fd = fd
+        self.inflateAhead = inflateAhead
         self.owns = owns
         self.progress = progress
         self.name = name
@@ -331,6 +343,7 @@ private final class ReadBox {
     }
 
     deinit {
+        ahead?.stop()  // the worker reads the descriptor: it ends first
         buffer.deallocate()
         if owns { _ = close(fd) }
     }
@@ -348,9 +361,18 @@ private func readCallback(_ a: OpaquePointer?, _ ctx: UnsafeMutableRawPointer?, 
                 out?.pointee = UnsafeRawPointer(box.buffer)
                 return n
             }
-            box.inflater = IsalGzipInflater(first: UnsafeRawBufferPointer(start: box.buffer, count: n), context: box.name) { [unowned box] buffer, count in
+            let inflater = IsalGzipInflater(first: UnsafeRawBufferPointer(start: box.buffer, count: n), context: box.name) { [unowned box] buffer, count in
                 try box.readRaw(buffer, count)
             }
+            box.inflater = inflater
+            if box.inflateAhead, box.fileSize >= ReadBox.aheadMinimum, WorkerPool.cores > 1 {
+                box.ahead = InflateAhead(inflater)
+            }
+        }
+        if let ahead = box.ahead {
+            let (chunk, n) = try ahead.next()
+            out?.pointee = chunk
+            return n
         }
         guard let inflater = box.inflater else {
             let n = try box.readRaw(box.buffer, ReadBox.size)

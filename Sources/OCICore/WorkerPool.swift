@@ -31,6 +31,10 @@ package final class WorkerPool: @unchecked Sendable {
     /// The number of workers this pool may run.
     package var threadLimit: Int { core.threadLimit }
 
+    /// The cores this process may run on (at least 1): the default size of
+    /// a pool and of every "one per core" choice.
+    package static var cores: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+
     /// Queues `job`; returns the handle its result (or error) arrives in.
     /// After `cancel()` or `close()`, the job does not run and its handle
     /// throws `CancellationError`. Waits while `maxQueued` jobs wait.
@@ -73,7 +77,7 @@ private final class PoolCore: @unchecked Sendable {
     private var threads: [pthread_t] = []
 
     init(threads: Int, maxQueued: Int, name: String, stackSize: Int) {
-        maxThreads = threads > 0 ? threads : max(1, ProcessInfo.processInfo.activeProcessorCount)
+        maxThreads = threads > 0 ? threads : WorkerPool.cores
         self.maxQueued = max(1, maxQueued)
         self.name = name
         self.stackSize = stackSize

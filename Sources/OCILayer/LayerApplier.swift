@@ -45,7 +45,7 @@ final class LayerApplier {
 
     /// Applies one layer.
     func apply(_ source: LayerSource) throws {
-        let reader = try source.open(limits: options.limits)
+        let reader = try source.open(limits: options.limits, inflateAhead: true)
         layer += 1
         root.layer = layer
         writtenNames.removeAll(keepingCapacity: true)

@@ -37,9 +37,11 @@ public struct LayerSource: Sendable, Equatable {
     /// of the union view checks a member's announced size against the
     /// budget (`UnionLimits.maxBytes`, `--max-bytes`) before reading it, and
     /// counts holes as they are expanded.
-    func open(limits: UnionLimits = .defaults) throws -> TarReader {
+    /// - Parameter inflateAhead: inflate gzip on another thread (for the
+    ///   passes that write: unpack, export's data pass).
+    func open(limits: UnionLimits = .defaults, inflateAhead: Bool = false) throws -> TarReader {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw LayerError.io(layer: name, entry: "-", operation: "open \(path)", errno: errno) }
-        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true, limits: TarReader.Limits(sparse: .expand(maxLogicalSize: .max)))
+        return try TarReader(fd: fd, name: name, ownsDescriptor: true, allowEmpty: true, limits: TarReader.Limits(sparse: .expand(maxLogicalSize: .max)), inflateAhead: inflateAhead)
     }
 }

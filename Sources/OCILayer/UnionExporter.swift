@@ -53,7 +53,7 @@ public enum UnionExporter {
         for (i, layer) in layers.enumerated() {
             let plan = index.plan[i]
             guard !plan.isEmpty else { continue }
-            let reader = try layer.open(limits: limits)
+            let reader = try layer.open(limits: limits, inflateAhead: true)
             var ordinal = -1
             var k = 0
             while k < plan.count, let entry = try reader.next() {

@@ -463,7 +463,7 @@ private final class ReadAhead {
     private let stopped: StopFlag
 
     init?(_ layers: ArraySlice<LayerSource>, limits: UnionLimits, hash: Bool) {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = WorkerPool.cores
         guard !layers.isEmpty, cores > 1 else { return nil }
         let pool = WorkerPool(threads: min(cores - 1, layers.count), name: "index")
         let stopped = StopFlag()

@@ -11,15 +11,16 @@ import Testing
 /// and refuse corrupt or cut streams with one clean error naming the file.
 @Suite("TarReader: gzip inflated with ISA-L")
 struct TarReaderGzipTests {
-    /// Writes plain.tar (3 members, one of 3 MiB of pseudo-random bytes, so
-    /// several reads of inflated output) and its gzip variants into `dir`.
+    /// Writes plain.tar (3 members, one of 6 MiB of pseudo-random bytes, so
+    /// several reads of inflated output and a file large enough to be
+    /// inflated ahead) and its gzip variants into `dir`.
     static let program = #"""
 import gzip, io, os, random, subprocess, sys, tarfile
 d = sys.argv[1]
 rng = random.Random(7)
 buf = io.BytesIO()
 with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
-    for name, data in [("a/small", b"hello\n"), ("a/big", rng.randbytes(3 << 20)), ("z/last", b"last member\n" * 1000)]:
+    for name, data in [("a/small", b"hello\n"), ("a/big", rng.randbytes(6 << 20)), ("z/last", b"last member\n" * 1000)]:
         i = tarfile.TarInfo(name); i.size = len(data); i.mtime = 1700000000
         t.addfile(i, io.BytesIO(data))
 plain = buf.getvalue()
@@ -32,7 +33,7 @@ half = len(plain) // 2
 put("two-members.tar.gz", gzip.compress(plain[:half], mtime=0) + gzip.compress(plain[half:], mtime=0))
 put("zero-padded.tar.gz", gz + b"\0" * 4096)
 put("trailing-garbage.tar.gz", gz + b"not gzip at all\n")
-put("cut.tar.gz", gz[: len(gz) // 2])
+put("cut.tar.gz", gz[: len(gz) * 3 // 4])
 bad = bytearray(gz); bad[len(gz) // 2] ^= 0xff
 put("flipped.tar.gz", bytes(bad))
 bad_crc = bytearray(gz); bad_crc[-8] ^= 0xff
@@ -46,11 +47,15 @@ put("bad-crc.tar.gz", bytes(bad_crc))
         return tmp
     }
 
-    /// Path, size and digest of every member, reading data only when `read`.
-    static func listing(_ path: String, read: Bool = true) throws -> [String] {
-        let reader = try TarReader(path: path)
+    /// Path, size and digest of every member, reading data only when `read`;
+    /// with `ahead`, inflated on another thread (and checked to be).
+    static func listing(_ path: String, read: Bool = true, ahead: Bool = false) throws -> [String] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        try #require(fd >= 0)
+        let reader = try TarReader(fd: fd, name: path, ownsDescriptor: true, inflateAhead: ahead)
         var out: [String] = []
         while let e = try reader.next() {
+            if ahead { #expect(reader.inflatesAhead, "\(path): not inflated ahead") }  // every file here is over 4 MiB
             if read {
                 let sink = DigestingSink()
                 try reader.readData(into: sink)
@@ -68,6 +73,8 @@ put("bad-crc.tar.gz", bytes(bad_crc))
         let plain = try Self.listing(tmp.file("plain.tar"))
         #expect(plain.count == 3)
         #expect(try Self.listing(tmp.file(name)) == plain)
+        #expect(try Self.listing(tmp.file(name), ahead: true) == plain)
+        #expect(try Self.listing(tmp.file(name), read: false, ahead: true) == Self.listing(tmp.file("plain.tar"), read: false))
         let reader = try TarReader(path: tmp.file(name))
         _ = try reader.next()
         #expect(reader.outerCompression == .gzip)
@@ -118,11 +125,27 @@ put("bad-crc.tar.gz", bytes(bad_crc))
     func damagedStreamsFailCleanly(_ name: String, _ message: String) throws {
         let tmp = try Self.make()
         let path = tmp.file(name)
-        #expect {
-            _ = try Self.listing(path)
-        } throws: { error in
-            let text = "\(error)"
-            return error is CoreError && text.contains(path) && text.contains(message) && !text.contains("\n")
+        for ahead in [false, true] {
+            #expect {
+                _ = try Self.listing(path, ahead: ahead)
+            } throws: { error in
+                let text = "\(error)"
+                return error is CoreError && text.contains(path) && text.contains(message) && !text.contains("\n")
+            }
+        }
+    }
+
+    /// A reader dropped in the middle of a stream inflated ahead stops its
+    /// worker (which reads the descriptor the reader closes) and waits for
+    /// it: many in a row end, none hangs.
+    @Test func droppedMidStreamStopsTheWorker() throws {
+        let tmp = try Self.make()
+        for _ in 0..<20 {
+            let fd = open(tmp.file("gnu.tar.gz"), O_RDONLY | O_CLOEXEC)
+            try #require(fd >= 0)
+            let reader = try TarReader(fd: fd, name: "gnu.tar.gz", ownsDescriptor: true, inflateAhead: true)
+            _ = try reader.next()
+            #expect(reader.inflatesAhead)
         }
     }
 }

@@ -35,7 +35,7 @@ public final class LayerRecoder {
     ///   - precomputed: layers already re-encoded (by original digest).
     public init(plan: RecodePlan, staging: BlobStore, precomputed: [Digest: RecodedLayer] = [:]) {
         var p = plan
-        if p.threads <= 0 { p.threads = max(1, ProcessInfo.processInfo.activeProcessorCount) }
+        if p.threads <= 0 { p.threads = WorkerPool.cores }
         self.plan = p
         self.staging = staging
         done = precomputed.filter { $0.value.target == plan.target }
