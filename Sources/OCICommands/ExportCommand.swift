@@ -46,7 +46,7 @@ struct ExportCommand: ParsableCommand {
         let warn: (String) -> Void = { Console.err("warning: \($0)") }
         // The writes (kernel copies into the page cache or a pipe) run on
         // another core while this thread inflates and reads the layers.
-        let writer = AsyncSink(inner: out.sink, slots: 4, slotSize: 1 << 20, name: "write")
+        let writer = AsyncSink(inner: out.sink, slots: 4, name: "write")
         defer { writer.abandon() }  // before out.abandon(): no write after the output is discarded
         let sink = BufferedSink(writer)
         let report = try UnionExporter.export(LayerSource.layers(of: chosen), to: sink, name: out.name,

@@ -16,7 +16,7 @@ package final class InflateAhead {
     private let state: State
     private var held: UnsafeMutableRawPointer?
 
-    package init(_ inflater: IsalGzipInflater, buffers: Int = 3, size: Int = 1 << 20) {
+    package init(_ inflater: IsalGzipInflater, buffers: Int = 4, size: Int = 256 << 10) {
         state = State(inflater: inflater, buffers: max(2, buffers), size: size)
         pool = WorkerPool(threads: 1, name: "inflate")
         pool.submit { [state] in state.run() }

@@ -21,8 +21,11 @@ import Foundation
 /// here, about 20× zlib -6 per core, and ~1.5% smaller); 2–9 are zlib's
 /// levels, also block-parallel.
 package final class ParallelGzipEncoder: ByteSink {
-    /// The default block size (1 MiB).
-    package static let defaultBlockSize = 1 << 20
+    /// The default block size (512 KiB: a block and its output are held per
+    /// job in flight, so this bounds memory; output is no larger than with
+    /// 1 MiB, the previous default, because each block starts with the last
+    /// 32 KiB of the one before as its dictionary).
+    package static let defaultBlockSize = 512 << 10
     static let window = 32 << 10
 
     private let next: ByteSink
