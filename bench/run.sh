@@ -15,5 +15,5 @@ if [ ! -f "$BENCH/img/big-docker.tar" ] || [ ! -f "$BENCH/img/big-oci-gzip.tar" 
   echo "building the benchmark image into $BENCH (3-5 minutes, once)" >&2
   bash ../shared/bench/make-big-image.sh >&2
 fi
-swift build -c release >&2
+make -s release >&2  # static Swift runtime, as shipped
 exec python3 bench/bench.py --bin .build/release/ocitool --img "$BENCH/img" --runs "$RUNS" "$@"
