@@ -41,13 +41,15 @@ public enum UnionExporter {
     public static func export(_ layers: [LayerSource], to sink: ByteSink, name: String = "export",
                               limits: UnionLimits = .defaults, skipUnsafe: Bool = false,
                               warn: (String) -> Void = { _ in }) throws -> Report {
-        try export(layers, to: sink, name: name, limits: limits, skipUnsafe: skipUnsafe, readAhead: true, warn: warn)
+        try export(layers, to: sink, name: name, limits: limits, skipUnsafe: skipUnsafe,
+                   readAheadBudget: UnionIndex.readAheadBudget, warn: warn)
     }
 
-    /// `export`, with the upper layers' first pass on other cores or not.
+    /// `export`, with the upper layers' first pass read ahead within
+    /// `readAheadBudget` bytes of headers (0: on this thread only).
     static func export(_ layers: [LayerSource], to sink: ByteSink, name: String, limits: UnionLimits, skipUnsafe: Bool,
-                       readAhead: Bool, warn: (String) -> Void) throws -> Report {
-        let index = try UnionIndex(layers: layers, limits: limits, skipUnsafe: skipUnsafe, readAhead: readAhead, warn: warn)
+                       readAheadBudget: Int, warn: (String) -> Void) throws -> Report {
+        let index = try UnionIndex(layers: layers, limits: limits, skipUnsafe: skipUnsafe, readAheadBudget: readAheadBudget, warn: warn)
         let writer = try TarWriter(sink: sink, name: name)
         var emitter = Emitter(writer: writer)
         for (i, layer) in layers.enumerated() {

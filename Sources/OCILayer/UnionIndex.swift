@@ -108,6 +108,8 @@ final class UnionIndex {
     private(set) var steps = 0
     /// Bumped whenever a node leaves the tree (a cached resolution may then be stale).
     private var generation = 0
+    /// Bytes of headers (estimated) the layers read ahead may hold at once.
+    static let readAheadBudget = 64 << 20
     /// The last directory resolved, for the run of members that share a parent.
     private var lastDirectory: (key: [String], node: Node, generation: Int)?
 
@@ -119,15 +121,16 @@ final class UnionIndex {
     /// - Parameters:
     ///   - hashContent: compute each regular file's SHA-256 (for diff).
     ///   - skipUnsafe: warn about unsafe entries instead of failing.
-    ///   - readAhead: read the upper layers on other cores (off: one
-    ///     thread, the same result; tests compare the two).
+    ///   - readAheadBudget: bytes of headers the upper layers read ahead on
+    ///     other cores may hold (0: no read-ahead, one thread; the same
+    ///     result either way, which tests check with tiny budgets too).
     init(layers: [LayerSource], limits: UnionLimits, hashContent: Bool = false, skipUnsafe: Bool = false,
-         readAhead: Bool = true, warn: (String) -> Void = { _ in }) throws {
+         readAheadBudget: Int = UnionIndex.readAheadBudget, warn: (String) -> Void = { _ in }) throws {
         self.layers = layers
         self.limits = limits
         meter = LimitMeter(limits)
         root = Node(name: "", header: TarEntry(path: "", kind: .directory, mode: 0o755), parent: nil, touched: -1)
-        let ahead = readAhead ? ReadAhead(layers.dropFirst(), limits: limits, hash: hashContent) : nil
+        let ahead = readAheadBudget > 0 ? ReadAhead(layers.dropFirst(), limits: limits, hash: hashContent, budget: readAheadBudget) : nil
         defer { ahead?.stop() }
         for (index, layer) in layers.enumerated() {
             func apply(_ entry: TarEntry, ordinal: Int, content: () throws -> Digest?) throws {
@@ -140,8 +143,9 @@ final class UnionIndex {
                     warn("skipped: \(e)")
                 }
             }
+            var from = 0  // the first member this thread reads itself
             if index > 0, let ahead {
-                let read = ahead.wait(index - 1)
+                let read = ahead.take(index - 1)
                 for (ordinal, member) in read.members.enumerated() {
                     try apply(member.entry, ordinal: ordinal) {
                         if let failure = member.failure { throw failure }
@@ -151,12 +155,15 @@ final class UnionIndex {
                     if let failure = member.failure { throw failure }
                 }
                 if let failure = read.failure { throw failure }
-                continue
+                ahead.release(read)
+                guard read.partial else { continue }
+                from = read.members.count  // the record ran out of budget: the rest is read here
             }
             let reader = try layer.open(limits: limits)
             var ordinal = -1
             while let entry = try reader.next() {
                 ordinal += 1
+                guard ordinal >= from else { continue }  // applied from the record
                 try apply(entry, ordinal: ordinal) {
                     try Self.readContent(reader, meter: meter, hash: hashContent, EntryContext(layer: layer.name, entry: entry.path))
                 }
@@ -438,10 +445,14 @@ final class UnionIndex {
 /// The layers above the first, read on a worker pool while the first is
 /// applied: each job reads one layer to its end and keeps its headers, the
 /// logical size of each regular file's data and (for diff) its digest,
-/// never the data. Each layer is metered alone, which bounds the work and
-/// the memory per layer; the running totals over the stack are counted
-/// again when the members are applied. The first failure ends the layer's
-/// record where it happened. Nil on one core or for one layer.
+/// never the data. Each layer is metered alone, which bounds the work per
+/// layer; the running totals over the stack are counted again when the
+/// members are applied. The first failure ends the layer's record where it
+/// happened. The records share a memory budget (bytes, estimated
+/// from the headers): a layer that finds it spent stops there, and the
+/// index reads the rest of that layer itself (a layer of millions of
+/// entries that rewrite one path costs no more memory than in one pass).
+/// Nil on one core or for one layer.
 private final class ReadAhead {
     struct Member: Sendable {
         let entry: TarEntry
@@ -456,26 +467,40 @@ private final class ReadAhead {
         var members: [Member] = []
         /// Reading the next header failed (after `members`).
         var failure: Error?
+        /// The budget ran out: the members after `members` were not read.
+        var partial = false
+        /// The budget this record holds.
+        var cost = 0
     }
 
     private let pool: WorkerPool
-    private let pending: [Pending<Layer>]
+    private var pending: [Pending<Layer>?]
     private let stopped: StopFlag
+    private let spent: Budget
 
-    init?(_ layers: ArraySlice<LayerSource>, limits: UnionLimits, hash: Bool) {
+    init?(_ layers: ArraySlice<LayerSource>, limits: UnionLimits, hash: Bool, budget: Int) {
         let cores = WorkerPool.cores
         guard !layers.isEmpty, cores > 1 else { return nil }
         let pool = WorkerPool(threads: min(cores - 1, layers.count), name: "index")
         let stopped = StopFlag()
+        let spent = Budget(budget)
         self.pool = pool
         self.stopped = stopped
-        pending = layers.map { layer in pool.submit { Self.read(layer, limits: limits, hash: hash, stopped: stopped) } }
+        self.spent = spent
+        pending = layers.map { layer in
+            pool.submit { Self.read(layer, limits: limits, hash: hash, stopped: stopped, budget: spent) }
+        }
     }
 
-    /// The record of the `i`-th layer read ahead.
-    func wait(_ i: Int) -> Layer {
-        do { return try pending[i].wait() } catch { return Layer(failure: error) }
+    /// The record of the `i`-th layer read ahead (once: the pool keeps no copy).
+    func take(_ i: Int) -> Layer {
+        guard let p = pending[i] else { return Layer(failure: CancellationError()) }
+        pending[i] = nil
+        do { return try p.wait() } catch { return Layer(failure: error) }
     }
+
+    /// Returns the budget of a record that has been applied.
+    func release(_ layer: Layer) { spent.give(layer.cost) }
 
     /// Ends the jobs still queued or running (their records are not used).
     func stop() {
@@ -483,13 +508,27 @@ private final class ReadAhead {
         pool.close(cancelQueued: true)
     }
 
-    private static func read(_ layer: LayerSource, limits: UnionLimits, hash: Bool, stopped: StopFlag) -> Layer {
+    /// What a member's record costs: the header's strings and the fixed part.
+    static func cost(_ e: TarEntry) -> Int {
+        var n = MemoryLayout<Member>.stride + 64 + e.path.utf8.count + (e.linkTarget?.utf8.count ?? 0)
+        n += (e.uname?.utf8.count ?? 0) + (e.gname?.utf8.count ?? 0) + 16 * (e.sparseRegions?.count ?? 0)
+        for x in e.xattrs { n += 48 + x.name.utf8.count + x.value.count }
+        return n
+    }
+
+    private static func read(_ layer: LayerSource, limits: UnionLimits, hash: Bool, stopped: StopFlag, budget: Budget) -> Layer {
         var out = Layer()
         let meter = LimitMeter(limits)
         do {
             let reader = try layer.open(limits: limits)
             while let entry = try reader.next() {
                 if stopped.isSet { throw CancellationError() }
+                let cost = Self.cost(entry)
+                guard budget.take(cost) else {
+                    out.partial = true
+                    return out
+                }
+                out.cost += cost
                 let ctx = EntryContext(layer: layer.name, entry: entry.path)
                 try meter.countEntry(ctx)
                 var member = Member(entry: entry)
@@ -522,4 +561,20 @@ private final class StopFlag: @unchecked Sendable {
     private var value = false
     var isSet: Bool { lock.withLock { value } }
     func set() { lock.withLock { value = true } }
+}
+
+/// Bytes the read-ahead records may still take.
+private final class Budget: @unchecked Sendable {
+    private let lock = NSLock()
+    private var left: Int
+    init(_ total: Int) { left = total }
+    /// Takes `n` if that many are left.
+    func take(_ n: Int) -> Bool {
+        lock.withLock {
+            guard n <= left else { return false }
+            left -= n
+            return true
+        }
+    }
+    func give(_ n: Int) { lock.withLock { left += n } }
 }

@@ -11,22 +11,28 @@ import Testing
 /// layers (where a read-ahead layer fails on its own before the stack does).
 @Suite("Union index read-ahead")
 struct ReadAheadTests {
-    /// Export bytes (or the error) with and without the read-ahead.
+    /// Export bytes (or the error) without the read-ahead, and with it: the
+    /// default budget, and one so small that the records stop after a member
+    /// or two and the index reads the rest of each layer itself. The two
+    /// read-ahead results must agree; the pair returned is (one thread, read-ahead).
     static func exportBoth(_ layers: [LayerSource], limits: UnionLimits = .defaults, skipUnsafe: Bool = false,
                            in tmp: TempDir) throws -> (sequential: String, ahead: String) {
-        func run(_ readAhead: Bool) throws -> String {
-            let path = tmp.file(readAhead ? "ahead.tar" : "sequential.tar")
+        func run(_ budget: Int) throws -> String {
+            let path = tmp.file("export-\(budget).tar")
             do {
                 let sink = try FileSink(creating: path)
                 let r = try UnionExporter.export(layers, to: sink, name: path, limits: limits, skipUnsafe: skipUnsafe,
-                                                 readAhead: readAhead, warn: { _ in })
+                                                 readAheadBudget: budget, warn: { _ in })
                 let bytes = try FS.readFile(path, limit: 256 << 20)
                 return "ok \(r.entries) \(r.bytes) \(r.skippedUnsafe) \(SHA256Hasher.digest(bytes))"
             } catch {
                 return "error: \(error)"
             }
         }
-        return (try run(false), try run(true))
+        let ahead = try run(UnionIndex.readAheadBudget)
+        let tiny = try run(700)
+        #expect(tiny == ahead, "a read-ahead that runs out of budget gives another result")
+        return (try run(0), ahead)
     }
 
     @Test("Python-built hostile corpus: the same export", arguments: HostileCorpus.cases.filter { $0.layers.count > 1 })
@@ -113,14 +119,16 @@ struct ReadAheadTests {
         let tmp = try TempDir(prefix: "ocitool-readahead")
         defer { _ = try? Shell.run(["rm", "-rf", tmp.path]) }
         let layers = try Self.stack(in: tmp, files: 5, size: 3000)
-        let one = try UnionIndex(layers: layers, limits: .defaults, hashContent: true, readAhead: false)
-        let two = try UnionIndex(layers: layers, limits: .defaults, hashContent: true, readAhead: true)
+        let one = try UnionIndex(layers: layers, limits: .defaults, hashContent: true, readAheadBudget: 0)
+        let two = try UnionIndex(layers: layers, limits: .defaults, hashContent: true)
+        let tiny = try UnionIndex(layers: layers, limits: .defaults, hashContent: true, readAheadBudget: 700)
         func digests(_ index: UnionIndex) -> [String] {
             var out: [String] = []
             index.walk { n in out.append("\(n.path) \(n.inode?.digest.map { "\($0)" } ?? "-")") }
             return out
         }
         #expect(digests(one) == digests(two))
+        #expect(digests(one) == digests(tiny))
         #expect(digests(two).filter { $0.contains("sha256:") }.count == 20)
     }
 }
