@@ -475,21 +475,16 @@ private final class ReadAhead {
 
     private let pool: WorkerPool
     private var pending: [Pending<Layer>?]
-    private let stopped: StopFlag
-    private let spent: Budget
+    private let shared: Shared
 
     init?(_ layers: ArraySlice<LayerSource>, limits: UnionLimits, hash: Bool, budget: Int) {
         let cores = WorkerPool.cores
         guard !layers.isEmpty, cores > 1 else { return nil }
         let pool = WorkerPool(threads: min(cores - 1, layers.count), name: "index")
-        let stopped = StopFlag()
-        let spent = Budget(budget)
+        let shared = Shared(budget: budget)
         self.pool = pool
-        self.stopped = stopped
-        self.spent = spent
-        pending = layers.map { layer in
-            pool.submit { Self.read(layer, limits: limits, hash: hash, stopped: stopped, budget: spent) }
-        }
+        self.shared = shared
+        pending = layers.map { layer in pool.submit { Self.read(layer, limits: limits, hash: hash, shared) } }
     }
 
     /// The record of the `i`-th layer read ahead (once: the pool keeps no copy).
@@ -500,11 +495,11 @@ private final class ReadAhead {
     }
 
     /// Returns the budget of a record that has been applied.
-    func release(_ layer: Layer) { spent.give(layer.cost) }
+    func release(_ layer: Layer) { shared.give(layer.cost) }
 
     /// Ends the jobs still queued or running (their records are not used).
     func stop() {
-        stopped.set()
+        shared.stop()
         pool.close(cancelQueued: true)
     }
 
@@ -516,15 +511,15 @@ private final class ReadAhead {
         return n
     }
 
-    private static func read(_ layer: LayerSource, limits: UnionLimits, hash: Bool, stopped: StopFlag, budget: Budget) -> Layer {
+    private static func read(_ layer: LayerSource, limits: UnionLimits, hash: Bool, _ shared: Shared) -> Layer {
         var out = Layer()
         let meter = LimitMeter(limits)
         do {
             let reader = try layer.open(limits: limits)
             while let entry = try reader.next() {
-                if stopped.isSet { throw CancellationError() }
+                if shared.isStopped { throw CancellationError() }
                 let cost = Self.cost(entry)
-                guard budget.take(cost) else {
+                guard shared.take(cost) else {
                     out.partial = true
                     return out
                 }
@@ -555,20 +550,18 @@ private final class ReadAhead {
     }
 }
 
-/// Set once by the owner, read by workers.
-private final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
-}
-
-/// Bytes the read-ahead records may still take.
-private final class Budget: @unchecked Sendable {
+/// What the read-ahead jobs share with the index: the header budget left,
+/// and whether the index has stopped wanting their records.
+private final class Shared: @unchecked Sendable {
     private let lock = NSLock()
     private var left: Int
-    init(_ total: Int) { left = total }
-    /// Takes `n` if that many are left.
+    private var stopped = false
+    init(budget: Int) { left = budget }
+
+    var isStopped: Bool { lock.withLock { stopped } }
+    func stop() { lock.withLock { stopped = true } }
+
+    /// Takes `n` bytes of the budget if that many are left.
     func take(_ n: Int) -> Bool {
         lock.withLock {
             guard n <= left else { return false }
