@@ -48,8 +48,8 @@ private final class State: @unchecked Sendable {
     private let size: Int
     private var all: [UnsafeMutableRawPointer] = []
     private var free: [UnsafeMutableRawPointer] = []
+    /// Inflated chunks in order (at most `buffers`).
     private var filled: [(UnsafeMutableRawPointer, Int)] = []
-    private var head = 0
     private var ended = false
     private var failure: Error?
     private var stopping = false
@@ -97,14 +97,9 @@ private final class State: @unchecked Sendable {
             free.append(held)
             cond.broadcast()
         }
-        while head == filled.count && !ended && failure == nil { cond.wait() }
-        if head < filled.count {
-            let next = filled[head]
-            head += 1
-            if head == filled.count {
-                filled.removeAll(keepingCapacity: true)
-                head = 0
-            }
+        while filled.isEmpty && !ended && failure == nil { cond.wait() }
+        if !filled.isEmpty {
+            let next = filled.removeFirst()
             return (next.0, next.1)
         }
         if let failure { throw failure }
