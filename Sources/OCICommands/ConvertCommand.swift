@@ -110,7 +110,7 @@ struct ConvertCommand: ParsableCommand {
         let platform: Platform?
         do { platform = try self.platform.map { try Platform(parsing: $0) } } catch { throw UsageError("\(error)") }
         o.platforms = allPlatforms ? .all : .one(platform)
-        o.recode = compress.target.map { RecodePlan(target: $0, level: level, threads: threads, workers: threads) }
+        o.recode = compress.target.map { RecodePlan(target: $0, level: level, threads: threads) }
         o.tmpdir = tmpdir
         o.progress = progress
         return o

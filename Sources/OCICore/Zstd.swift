@@ -16,7 +16,7 @@ package final class ZstdEncoder: ByteSink {
     static let maxThreads = 128
 
     /// Input bytes per zstd job (each worker compresses one job at a time).
-    static let jobSize: Int32 = 2 << 20
+    static let jobSize: Int32 = 1 << 20
 
     /// - Parameters:
     ///   - level: 1 to `ZSTD_maxCLevel()` (19 or 22), or zstd's negative fast levels.
@@ -40,9 +40,11 @@ package final class ZstdEncoder: ByteSink {
         try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1), "enable checksums")
         try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_nbWorkers, workers), "set \(workers) workers")
         // Fixed, so the bytes stay the same for any worker count and level;
-        // 2 MiB instead of zstd's 8 MiB at level 3: a job holds its input and
-        // output, so this bounds memory (-60 MB peak on the 1.3 GB benchmark
-        // image, two layers at a time) for +0.7% of output.
+        // 1 MiB (zstd's least is 512 KiB) instead of its 8 MiB at level 3:
+        // zstd keeps about three jobs of input per worker plus each job's
+        // output, so this bounds memory (1.3 GB benchmark image, 2 workers:
+        // 45 -> 37 MB peak RSS against 2 MiB jobs) for +1.6% of output
+        // against 8 MiB jobs (+0.9% against 2 MiB).
         try check(ZSTD_CCtx_setParameter(cctx, ZSTD_c_jobSize, Self.jobSize), "set the job size")
     }
 

@@ -23,6 +23,23 @@ struct LayerRecoderTests {
         try record.manifest.layers.map { Compression.detect(try FileSource(path: try record.path(of: $0.digest)).readPrefix(6)) }
     }
 
+    @Test("threads are shared by the layers re-encoded at once: one layer per 4 threads, at least one thread each")
+    func threadSplit() {
+        let cases: [(threads: Int, workers: Int, layers: Int, each: Int)] = [
+            (1, 0, 1, 1), (2, 0, 1, 2), (3, 0, 1, 3), (4, 0, 1, 4), (8, 0, 2, 4), (9, 0, 2, 4), (16, 0, 4, 4),
+            (2, 2, 2, 1), (8, 1, 1, 8), (1, 3, 3, 1),
+        ]
+        for c in cases {
+            let plan = RecodePlan(target: .zstd, threads: c.threads, workers: c.workers)
+            #expect(plan.layersAtOnce == c.layers && plan.threadsPerLayer == c.each,
+                    "threads \(c.threads), workers \(c.workers): \(plan.layersAtOnce) × \(plan.threadsPerLayer)")
+        }
+        // 0: one thread per core.
+        let cores = RecodePlan(target: .gzip)
+        #expect(cores.layersAtOnce == max(1, WorkerPool.cores / 4))
+        #expect(cores.layersAtOnce * cores.threadsPerLayer <= max(WorkerPool.cores, 1))
+    }
+
     @Test("zstd → gzip → none keeps diff_ids, config and layer contents", arguments: TestImageInfo.all.filter { $0.outerCompression == "none" })
     func chain(info: TestImageInfo) throws {
         let tmp = try TempDir(prefix: "ocitool-recode")

@@ -15,7 +15,7 @@ import Glibc
 /// recoder then uses the new blob (`SourceContents.recoded`).
 ///
 /// Where the member's bytes can be read again (a plain tar file, a layout
-/// directory), the re-encoding runs on a pool of workers, one layer per core,
+/// directory), the re-encoding runs on a pool of workers (`RecodePlan.layersAtOnce`),
 /// reading the member from the file while the scan goes on; from a stream
 /// (stdin, a compressed archive) it runs inline as the member is read. Both
 /// give the same bytes. A member not recognised as a layer here (JSON, an

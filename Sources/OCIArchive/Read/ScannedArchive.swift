@@ -52,7 +52,7 @@ final class ScannedArchive {
     static func scan(_ source: MemberSource, context: ReadContext) throws -> ScannedArchive {
         let scan = ScannedArchive(name: source.name, staging: context.staging, existing: context.existing)
         let progress = context.progress
-        if let recoding = context.recoding { scan.recodePool = RecodePool(workers: recoding.workers) }
+        if let recoding = context.recoding { scan.recodePool = RecodePool(workers: recoding.layersAtOnce) }
         do {
             // The largest layer first (see `largestLayer`): staged before the
             // scan, from its place in the file, and passed over when the scan gets there.

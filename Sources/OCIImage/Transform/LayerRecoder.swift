@@ -34,9 +34,7 @@ public final class LayerRecoder {
     ///   - staging: whose ingest area receives the new blobs.
     ///   - precomputed: layers already re-encoded (by original digest).
     public init(plan: RecodePlan, staging: BlobStore, precomputed: [Digest: RecodedLayer] = [:]) {
-        var p = plan
-        if p.threads <= 0 { p.threads = WorkerPool.cores }
-        self.plan = p
+        self.plan = plan
         self.staging = staging
         done = precomputed.filter { $0.value.target == plan.target }
     }

@@ -8,9 +8,11 @@ public struct RecodePlan: Sendable {
     public var target: LayerCompression
     /// gzip 1-9 / zstd 1-19; nil for the default.
     public var level: Int?
-    /// Encoder threads per layer (0: one per core).
+    /// Encoder threads of the whole re-encoding (0: one per core), shared
+    /// by the layers re-encoded at once.
     public var threads: Int
-    /// Layers re-encoded at once when they can be read from files (0: one per core).
+    /// Layers re-encoded at once when they can be read from files (0: one
+    /// per 4 threads, at least one).
     public var workers: Int
 
     public init(target: LayerCompression, level: Int? = nil, threads: Int = 0, workers: Int = 0) {
@@ -19,6 +21,23 @@ public struct RecodePlan: Sendable {
         self.threads = threads
         self.workers = workers
     }
+
+    /// Layers re-encoded at once. One layer at a time with every thread
+    /// costs no wall time where the encoder is block-parallel (measured on
+    /// 2 cores, 1.3 GB image: gzip 3.28 s either way, 40 -> 32 MB peak RSS;
+    /// zstd 7.9 -> 7.0 s, 62 -> 45 MB), and each layer at once holds its
+    /// own encoder buffers; more at once only where one layer's feeding
+    /// thread (read, both SHA-256s, write) would be the limit.
+    public var layersAtOnce: Int {
+        workers > 0 ? workers : max(1, totalThreads / 4)
+    }
+
+    /// Encoder threads of each layer: the threads divided among the layers at once.
+    public var threadsPerLayer: Int {
+        max(1, totalThreads / layersAtOnce)
+    }
+
+    private var totalThreads: Int { threads > 0 ? threads : WorkerPool.cores }
 
     /// The compression a blob whose data starts with `head` is re-encoded
     /// from, or nil to keep it as it is (already in the target compression,
@@ -68,7 +87,7 @@ package final class RecodePipeline {
         self.target = plan.target
         self.writer = writer
         let originalSide: ByteSink = large ? AsyncSink(inner: original) : original
-        let encoder = try Compression(layer: plan.target).encoder(into: writer, level: plan.level, threads: plan.threads, context: context)
+        let encoder = try Compression(layer: plan.target).encoder(into: writer, level: plan.level, threads: plan.threadsPerLayer, context: context)
         if from == .none {
             // The raw stream is the uncompressed one: one hash serves both digests.
             input = TeeSink(originalSide, encoder, finishing: true)
