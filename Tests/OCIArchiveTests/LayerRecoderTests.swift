@@ -23,7 +23,7 @@ struct LayerRecoderTests {
         try record.manifest.layers.map { Compression.detect(try FileSource(path: try record.path(of: $0.digest)).readPrefix(6)) }
     }
 
-    @Test("threads are shared by the layers re-encoded at once: one layer per 4 threads, at least one thread each")
+    @Test("threads are shared by the layers re-encoded at once: one layer per 4 threads (per thread to plain tar), at least one thread each")
     func threadSplit() {
         let cases: [(threads: Int, workers: Int, layers: Int, each: Int)] = [
             (1, 0, 1, 1), (2, 0, 1, 2), (3, 0, 1, 3), (4, 0, 1, 4), (8, 0, 2, 4), (9, 0, 2, 4), (16, 0, 4, 4),
@@ -34,6 +34,9 @@ struct LayerRecoderTests {
             #expect(plan.layersAtOnce == c.layers && plan.threadsPerLayer == c.each,
                     "threads \(c.threads), workers \(c.workers): \(plan.layersAtOnce) × \(plan.threadsPerLayer)")
         }
+        // Decoding to plain tar: inflate is serial per layer, one layer per thread.
+        #expect(RecodePlan(target: .none, threads: 8).layersAtOnce == 8)
+        #expect(RecodePlan(target: .none, threads: 8, workers: 2).layersAtOnce == 2)
         // 0: one thread per core.
         let cores = RecodePlan(target: .gzip)
         #expect(cores.layersAtOnce == max(1, WorkerPool.cores / 4))

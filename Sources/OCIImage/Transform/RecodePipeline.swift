@@ -27,9 +27,12 @@ public struct RecodePlan: Sendable {
     /// 2 cores, 1.3 GB image: gzip 3.28 s either way, 40 -> 32 MB peak RSS;
     /// zstd 7.9 -> 7.0 s, 62 -> 45 MB), and each layer at once holds its
     /// own encoder buffers; more at once only where one layer's feeding
-    /// thread (read, both SHA-256s, write) would be the limit.
+    /// thread (read, both SHA-256s, write) would be the limit. Decoding to
+    /// plain tar has no encoder to share threads with: inflate is serial
+    /// within a layer, so that runs one layer per thread.
     public var layersAtOnce: Int {
-        workers > 0 ? workers : max(1, totalThreads / 4)
+        if workers > 0 { return workers }
+        return target == .none ? totalThreads : max(1, totalThreads / 4)
     }
 
     /// Encoder threads of each layer: the threads divided among the layers at once.
