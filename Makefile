@@ -42,7 +42,7 @@ release: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 # Regenerates release/ocitool.order: the functions the bench verbs run on the
-# small profile image, under callgrind (bench/make-order.py, about 10 minutes).
+# small profile image, under callgrind (bench/make-order.py, about 6 minutes).
 order: release
 	python3 bench/make-order.py $(RELEASE_BIN) $(ORDER)
 	$(MAKE) release

@@ -19,7 +19,7 @@ nothing wrong, only less compact (the link ignores unknown names).
 
 Usage: make-order.py BINARY OUT [WORK]
 """
-import collections, os, re, shutil, subprocess, sys, tempfile
+import collections, os, re, shutil, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench import Registry  # noqa: E402
@@ -78,17 +78,21 @@ def main():
             subprocess.run(["valgrind", "--tool=callgrind", "--demangle=no", "--compress-strings=no", "--compress-pos=no",
                             "--dump-instr=no", f"--callgrind-out-file={out}", binary] + args,
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # Self cost per function: a cost line after `calls=` is the
+            # callee's inclusive cost, not the caller's own.
             seen = collections.Counter()
-            current = None
+            current, call_line = None, False
             with open(out, errors="replace") as f:
                 for line in f:
                     if line.startswith("fn="):
                         current = line[3:].strip()
                         seen[current] += 0
-                    elif line.startswith("calls=") and current is not None:
-                        pass
+                    elif line.startswith("calls="):
+                        call_line = True
                     elif current is not None and re.match(r"^\d+ \d+", line):
-                        seen[current] += int(line.split()[1])
+                        if not call_line:
+                            seen[current] += int(line.split()[1])
+                        call_line = False
             for fn, cost in seen.items():
                 if fn in defined:
                     used[fn] += 1
