@@ -11,8 +11,8 @@ public struct RecodePlan: Sendable {
     /// Encoder threads of the whole re-encoding (0: one per core), shared
     /// by the layers re-encoded at once.
     public var threads: Int
-    /// Layers re-encoded at once when they can be read from files (0: one
-    /// per 4 threads, at least one).
+    /// Layers re-encoded at once when they can be read from files (0: as
+    /// `layersAtOnce` derives it from `threads` and the target).
     public var workers: Int
 
     public init(target: LayerCompression, level: Int? = nil, threads: Int = 0, workers: Int = 0) {
